@@ -1,0 +1,1 @@
+"""Version-1 event models, one module per producing domain."""
