@@ -1,0 +1,198 @@
+"""Idempotent, failure-classifying event consumption (ARCHITECTURE rules 3 and 4).
+
+Each message is decoded, upcast and validated at the edge, then handled inside one database transaction
+that also claims the inbox row, so a redelivery is a no-op. Failures are classified:
+
+* permanent (undecodable body, unknown type or version, invalid payload, ``PermanentError``) → parked in
+  ``<queue>.dlq`` at once, with the reason in the ``x-failure-reason`` header;
+* anything else is transient → republished to ``<queue>.retry`` (which returns it after the retry delay)
+  until ``max_attempts``, then parked with the last reason.
+
+The original is acknowledged only after the retry or dead-letter copy was confirmed by the broker;
+if that publish fails the original is requeued, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aio_pika
+import asyncpg
+from faststream import AckPolicy
+from faststream.rabbit import RabbitBroker, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+from pydantic import ValidationError
+
+from cicero_contracts import REGISTRY, ContractError, Envelope, Event, EventRegistry
+from cicero_contracts.names import QueueSpec
+from cicero_runtime import inbox
+from cicero_runtime.event_store import EventStore, Metadata, RecordedEvent
+from cicero_runtime.topology import BusNames
+from cicero_runtime.tracing import inject_headers
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+
+
+class PermanentError(Exception):
+    """A handler's verdict that retrying cannot help (bad data, a rule violated)."""
+
+
+@dataclass
+class HandlerContext:
+    """What a handler may touch: its transaction, its store, and the envelope being handled."""
+
+    conn: asyncpg.Connection
+    store: EventStore
+    envelope: Envelope
+
+    def metadata(self) -> Metadata:
+        """Metadata for events caused by this one: same correlation, this event as cause, current trace."""
+        trace_headers = inject_headers()
+        return Metadata(
+            correlation_id=self.envelope.correlation_id or str(self.envelope.event_id),
+            causation_id=str(self.envelope.event_id),
+            traceparent=trace_headers.get("traceparent"),
+            tracestate=trace_headers.get("tracestate"),
+        )
+
+    async def append(
+        self, stream_id: str, events: list[Event], *, expected_version: int | None = None
+    ) -> list[RecordedEvent]:
+        return await self.store.append(
+            self.conn, stream_id, events, expected_version=expected_version, metadata=self.metadata(),
+            occurred_at=None,
+        )
+
+
+Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+
+
+class Outcome:
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+def decode_envelope(body: bytes) -> Envelope:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"body is not JSON: {exc}") from exc
+    try:
+        return Envelope.model_validate(data)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) + f" ({e['msg']})" for e in exc.errors())
+        raise ContractError(f"invalid envelope: {fields}") from exc
+
+
+class EventConsumer:
+    """One consumer (inbox name) reading one queue and dispatching by event type."""
+
+    def __init__(
+        self,
+        name: str,
+        queue: QueueSpec,
+        pool: asyncpg.Pool,
+        store: EventStore,
+        names: BusNames,
+        *,
+        max_attempts: int = 5,
+        registry: EventRegistry = REGISTRY,
+    ) -> None:
+        self.name = name
+        self.queue = queue
+        self._pool = pool
+        self._store = store
+        self._names = names
+        self._max_attempts = max_attempts
+        self._registry = registry
+        self._handlers: dict[str, Handler] = {}
+
+    def on(self, event_class: type[E]) -> Callable[[Callable[[E, HandlerContext], Awaitable[None]]], Handler]:
+        def register(func: Callable[[E, HandlerContext], Awaitable[None]]) -> Handler:
+            self._handlers[event_class.event_type] = func
+            return func
+
+        return register
+
+    async def process(self, body: bytes) -> str:
+        """Decode, validate and handle one message body; raises on failure (classified by the caller)."""
+        envelope = decode_envelope(body)
+        handler = self._handlers.get(envelope.event_type)
+        if handler is None:
+            return Outcome.IGNORED
+        event = self._registry.parse(envelope.event_type, envelope.schema_version, envelope.payload)
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await inbox.claim(conn, self.name, envelope.event_id, envelope.event_type):
+                return Outcome.DUPLICATE
+            await handler(event, HandlerContext(conn=conn, store=self._store, envelope=envelope))
+        return Outcome.HANDLED
+
+    def attach(self, broker: RabbitBroker) -> None:
+        """Subscribe to the (already declared) queue with manual acknowledgement."""
+        queue_name = self._names.queue(self.queue)
+
+        @broker.subscriber(RabbitQueue(queue_name, declare=False), ack_policy=AckPolicy.MANUAL)
+        async def on_message(message: RabbitMessage) -> None:
+            await self.deliver(broker, message)
+
+    async def deliver(self, broker: RabbitBroker, message: RabbitMessage) -> None:
+        headers = dict(message.headers or {})
+        attempt = int(headers.get("x-attempt", 1))
+        try:
+            outcome = await self.process(message.body)
+            log.debug("message %s", outcome, extra={"consumer": self.name})
+        except (ContractError, PermanentError, ValidationError) as exc:
+            await self._forward(broker, message, headers, self._names.dead_letter_queue(self.queue),
+                                attempt, f"permanent: {exc}", type(exc).__name__)
+        except Exception as exc:
+            if attempt >= self._max_attempts:
+                await self._forward(broker, message, headers, self._names.dead_letter_queue(self.queue),
+                                    attempt, f"gave up after {attempt} attempts: {exc!r}", type(exc).__name__)
+            else:
+                log.warning("transient failure, will retry",
+                            extra={"consumer": self.name, "attempt": attempt, "error": repr(exc)})
+                await self._forward(broker, message, headers, self._names.retry_queue(self.queue),
+                                    attempt + 1, repr(exc), type(exc).__name__, next_attempt=True)
+        await message.ack()
+
+    async def _forward(
+        self,
+        broker: RabbitBroker,
+        message: RabbitMessage,
+        headers: dict[str, Any],
+        queue: str,
+        attempt: int,
+        reason: str,
+        error_class: str,
+        *,
+        next_attempt: bool = False,
+    ) -> None:
+        raw: aio_pika.IncomingMessage = message.raw_message
+        new_headers = {
+            **headers,
+            "x-attempt": attempt,
+            "x-failure-reason": reason[:2000],
+            "x-failure-class": error_class,
+            "x-consumer": self.name,
+            "x-original-routing-key": headers.get("x-original-routing-key", raw.routing_key or ""),
+        }
+        try:
+            await broker.publish(
+                message.body, queue=queue, headers=new_headers, persist=True, mandatory=True,
+                message_id=raw.message_id, correlation_id=raw.correlation_id,
+                content_type=raw.content_type, message_type=raw.type,
+            )
+        except Exception:
+            log.exception("could not forward failed message; requeueing it", extra={"queue": queue})
+            await message.nack(requeue=True)
+            raise
+        if not next_attempt:
+            log.error("message parked in dead-letter queue",
+                      extra={"consumer": self.name, "queue": queue, "reason": reason[:500]})

@@ -1,0 +1,200 @@
+"""The bootstrap every service shares: settings → logging, tracing, pool, bus, relay, health, consumers.
+
+A service builds a ``Service`` with its name and schema, registers its consumers' handlers, and hands
+it to ``run_cli`` which provides the common ``migrate`` / ``run`` / ``health`` commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+from aio_pika.abc import AbstractRobustConnection
+from faststream.rabbit import RabbitBroker
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+
+from cicero_contracts.names import QueueSpec
+from cicero_runtime.consumer import EventConsumer
+from cicero_runtime.db import create_pool
+from cicero_runtime.event_store import EventStore
+from cicero_runtime.health import HealthServer, probe
+from cicero_runtime.logs import configure_logging
+from cicero_runtime.migrate import migrate
+from cicero_runtime.relay import AmqpPublisher, OutboxRelay
+from cicero_runtime.settings import RuntimeSettings
+from cicero_runtime.topology import BusNames, declare_topology
+from cicero_runtime.tracing import setup_tracing, shutdown_tracing
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[["Service", asyncio.Event], Awaitable[None]]
+
+
+class Service:
+    """One running service process and the resources it owns."""
+
+    def __init__(self, name: str, default_schema: str, settings: RuntimeSettings) -> None:
+        self.name = name
+        self.settings = settings
+        self.schema = settings.db_schema or default_schema
+        self.sql_label = default_schema
+        self.names = BusNames(settings.namespace)
+        self.store = EventStore(producer=name, schema=self.schema)
+        self._consumer_specs: list[tuple[str, QueueSpec, Callable[[EventConsumer], None]]] = []
+        self._background: list[BackgroundTask] = []
+        self.consumers: list[EventConsumer] = []
+        self.stop_event = asyncio.Event()
+        self._pool: asyncpg.Pool | None = None
+        self._amqp: AbstractRobustConnection | None = None
+        self.broker: RabbitBroker | None = None
+        self.relay: OutboxRelay | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._health: HealthServer | None = None
+
+    # -- wiring -------------------------------------------------------------------------------------
+    def consumer(self, inbox_name: str, queue: QueueSpec, register: Callable[[EventConsumer], None]) -> None:
+        """Declare a consumer; ``register`` adds its handlers once the pool exists."""
+        self._consumer_specs.append((inbox_name, queue, register))
+
+    def background(self, task: BackgroundTask) -> None:
+        """A long-running loop (delivery worker, scheduler clock) started with the service."""
+        self._background.append(task)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("service not started")
+        return self._pool
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def start(self, *, with_relay: bool = True, with_consumers: bool = True) -> None:
+        self._pool = await create_pool(self.settings.database_url, self.schema)
+        self._amqp = await aio_pika.connect_robust(self.settings.amqp_url)
+        await declare_topology(self._amqp, self.names, self.settings.retry_delay_ms)
+        if with_relay:
+            self.relay = OutboxRelay(
+                self.pool, self.store, AmqpPublisher(self._amqp, self.names), self.settings.database_url,
+                batch_size=self.settings.relay_batch_size, poll_interval_s=self.settings.relay_poll_interval_s,
+            )
+            self._tasks.append(asyncio.create_task(self.relay.run(self.stop_event), name="relay"))
+        if with_consumers and self._consumer_specs:
+            self.broker = RabbitBroker(
+                self.settings.amqp_url,
+                middlewares=[RabbitTelemetryMiddleware()],
+                logger=logging.getLogger(f"cicero.{self.name}.broker"),
+                log_level=logging.DEBUG,
+            )
+            await self.broker.connect()
+            for inbox_name, queue, register in self._consumer_specs:
+                consumer = EventConsumer(
+                    inbox_name, queue, self.pool, self.store, self.names,
+                    max_attempts=self.settings.max_attempts,
+                )
+                register(consumer)
+                consumer.attach(self.broker)
+                self.consumers.append(consumer)
+            await self.broker.start()
+        for task in self._background:
+            self._tasks.append(asyncio.create_task(task(self, self.stop_event), name=task.__name__))
+        self._health = HealthServer(
+            {"database": self._check_database, "broker": self._check_broker}, port=self.settings.health_port
+        )
+        await self._health.start()
+        log.info("service started", extra={"schema": self.schema, "namespace": self.settings.namespace})
+
+    async def _check_database(self) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+
+    async def _check_broker(self) -> None:
+        if self._amqp is None or self._amqp.is_closed:
+            raise ConnectionError("broker connection closed")
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self._health is not None:
+            await self._health.stop()
+        if self.broker is not None:
+            await self.broker.stop()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+        if self._amqp is not None:
+            await self._amqp.close()
+        if self._pool is not None:
+            await self._pool.close()
+        log.info("service stopped")
+
+    async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        await self.start()
+        try:
+            await self.stop_event.wait()
+        finally:
+            await self.stop()
+
+
+Command = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def run_cli(
+    name: str,
+    default_schema: str,
+    build: Callable[[RuntimeSettings], Service],
+    settings_factory: Callable[[], RuntimeSettings] = RuntimeSettings,
+    extra_commands: Callable[[argparse._SubParsersAction[Any], Callable[[], Service]], None] | None = None,
+    argv: list[str] | None = None,
+) -> int:
+    """The console-script entry point shared by every service."""
+    parser = argparse.ArgumentParser(prog=f"cicero-{name}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the service until SIGTERM")
+    sub.add_parser("migrate", help="apply the database migrations of this service")
+    sub.add_parser("health", help="exit 0 when the running service reports healthy")
+    settings = settings_factory()
+    configure_logging(f"cicero-{name}", settings.log_format, settings.log_level)
+
+    def make_service() -> Service:
+        return build(settings)
+
+    if extra_commands is not None:
+        extra_commands(sub, make_service)
+    args = parser.parse_args(argv)
+
+    if args.command == "health":
+        ok, detail = probe(settings.health_port)
+        print(detail)
+        return 0 if ok else 1
+    setup_tracing(f"cicero-{name}", settings.otel_exporter_otlp_endpoint, settings.otel_service_namespace)
+    try:
+        if args.command == "migrate":
+            schema = settings.db_schema or default_schema
+            applied = asyncio.run(
+                migrate(settings.database_url, schema, Path(settings.sql_dir) / default_schema, default_schema)
+            )
+            print(f"{schema}: {len(applied)} migration(s) applied" + "".join(f"\n  {a}" for a in applied))
+            return 0
+        if args.command == "run":
+            asyncio.run(make_service().run_forever())
+            return 0
+        handler: Command = args.handler
+        return asyncio.run(handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.exception("command failed")
+        print(f"cicero-{name} {args.command}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        shutdown_tracing()
