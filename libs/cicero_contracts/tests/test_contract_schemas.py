@@ -6,11 +6,10 @@ from typing import Any, ClassVar
 
 import jsonschema
 import pytest
-from pydantic import Field
-
 from cicero_contracts import EVENT_MODELS, REGISTRY, Event, EventRegistry, InvalidPayload
 from cicero_contracts.registry import UnknownEventType, UnsupportedSchemaVersion
 from cicero_contracts.schema_files import load_example, load_schema, render, stale_files
+from pydantic import Field
 
 ALL_TYPES = [m.event_type for m in EVENT_MODELS]
 

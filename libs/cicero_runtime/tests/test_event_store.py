@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-
 from cicero_contracts.events.scheduler import TickFired, TickPhase
 from cicero_runtime.event_store import ConcurrencyError, EventStore, Metadata
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
 from cicero_runtime import inbox
 from cicero_runtime.migrate import MigrationError, apply_migrations, directory_migrations, runtime_migrations
 from cicero_runtime.testing.fixtures import drop_schema
@@ -58,13 +57,13 @@ async def test_edited_migration_is_refused_and_bad_sql_applies_nothing(database_
     try:
         await apply_migrations(conn, schema, directory_migrations(tmp_path / "svc", "svc"))
         (tmp_path / "svc" / "0002_more.sql").write_text("ALTER TABLE things ADD COLUMN other text;")
-        with pytest.raises(MigrationError, match="0002_more.sql was changed"):
+        with pytest.raises(MigrationError, match=r"0002_more\.sql was changed"):
             await apply_migrations(conn, schema, directory_migrations(tmp_path / "svc", "svc"))
         (tmp_path / "bad").mkdir()
         (tmp_path / "bad" / "0001_ok.sql").write_text("CREATE TABLE ok_table (id int);")
         (tmp_path / "bad" / "0002_broken.sql").write_text("CREATE TABLE broken (id nosuchtype);")
         other = f"m_{uuid.uuid4().hex[:10]}"
-        with pytest.raises(MigrationError, match="0002_broken.sql failed"):
+        with pytest.raises(MigrationError, match=r"0002_broken\.sql failed"):
             await apply_migrations(conn, other, directory_migrations(tmp_path / "bad", "bad"))
         assert not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", other)
     finally:
@@ -74,7 +73,7 @@ async def test_edited_migration_is_refused_and_bad_sql_applies_nothing(database_
 
 def test_badly_named_migration_is_refused(tmp_path: Path) -> None:
     (tmp_path / "init.sql").write_text("SELECT 1;")
-    with pytest.raises(MigrationError, match="NNNN_description.sql"):
+    with pytest.raises(MigrationError, match=r"NNNN_description\.sql"):
         directory_migrations(tmp_path, "x")
 
 

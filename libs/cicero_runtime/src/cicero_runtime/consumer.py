@@ -22,13 +22,13 @@ from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
+from cicero_contracts import REGISTRY, ContractError, Envelope, Event, EventRegistry
+from cicero_contracts.names import QueueSpec
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 
-from cicero_contracts import REGISTRY, ContractError, Envelope, Event, EventRegistry
-from cicero_contracts.names import QueueSpec
 from cicero_runtime import inbox
 from cicero_runtime.event_store import EventStore, Metadata, RecordedEvent
 from cicero_runtime.topology import BusNames

@@ -15,8 +15,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-
 from cicero_contracts import Envelope, Event
+
 from cicero_runtime.clock import utc_now
 from cicero_runtime.settings import validate_schema_name
 

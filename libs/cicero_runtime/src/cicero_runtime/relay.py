@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable
 
 import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from cicero_contracts import REGISTRY, EventRegistry
 from opentelemetry import trace
 
-from cicero_contracts import REGISTRY, EventRegistry
 from cicero_runtime.db import advisory_key, connect
 from cicero_runtime.event_store import EventStore, RecordedEvent
 from cicero_runtime.topology import BusNames, declare_exchange
@@ -66,13 +64,14 @@ class AmqpPublisher:
     async def publish(self, messages: list[tuple[str, aio_pika.Message]], timeout: float = 30.0) -> None:
         """Publish all and wait for every confirm; raises if any was nacked, returned or timed out."""
         exchange = await self._ensure_exchange()
-        try:
-            await asyncio.gather(
-                *(exchange.publish(m, routing_key=rk, mandatory=True, timeout=timeout) for rk, m in messages)
-            )
-        except BaseException:
+        results = await asyncio.gather(
+            *(exchange.publish(m, routing_key=rk, mandatory=True, timeout=timeout) for rk, m in messages),
+            return_exceptions=True,
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
             await self.reset()
-            raise
+            raise failures[0]
 
     async def reset(self) -> None:
         channel, self._channel, self._exchange = self._channel, None, None
@@ -155,8 +154,7 @@ class OutboxRelay:
             try:
                 await self._run_as_leader(stop)
                 backoff = 0.2
-            except (OSError, asyncpg.PostgresError, aio_pika.exceptions.AMQPException,
-                    asyncio.TimeoutError, ConnectionError) as exc:
+            except (TimeoutError, OSError, asyncpg.PostgresError, aio_pika.exceptions.AMQPException) as exc:
                 log.warning("relay interrupted, retrying", extra={"error": repr(exc), "relay": self.name})
             except Exception:
                 log.exception("relay failed, retrying", extra={"relay": self.name})
@@ -202,10 +200,3 @@ class OutboxRelay:
                 self._position_changed.wait_for(lambda: self.published_position >= position), timeout
             )
 
-
-def decode_headers(raw: dict[str, object] | None) -> dict[str, str]:
-    return {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in (raw or {}).items()}
-
-
-Callback = Callable[[], Awaitable[None]]
-_ = json

@@ -14,15 +14,15 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractRobustConnection
+from cicero_contracts.names import QueueSpec
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 
-from cicero_contracts.names import QueueSpec
 from cicero_runtime.consumer import EventConsumer
 from cicero_runtime.db import create_pool
 from cicero_runtime.event_store import EventStore
@@ -36,6 +36,7 @@ from cicero_runtime.tracing import setup_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 BackgroundTask = Callable[["Service", asyncio.Event], Awaitable[None]]
 
 
@@ -76,9 +77,13 @@ class Service:
         return self._pool
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    async def start(self, *, with_relay: bool = True, with_consumers: bool = True) -> None:
-        self._pool = await create_pool(self.settings.database_url, self.schema)
-        self._amqp = await aio_pika.connect_robust(self.settings.amqp_url)
+    async def start(
+        self, *, with_relay: bool = True, with_consumers: bool = True, with_health: bool = True,
+        with_background: bool = True,
+    ) -> None:
+        self._pool = await self._with_retries("database", lambda: create_pool(self.settings.database_url,
+                                                                               self.schema))
+        self._amqp = await self._with_retries("broker", lambda: aio_pika.connect_robust(self.settings.amqp_url))
         await declare_topology(self._amqp, self.names, self.settings.retry_delay_ms)
         if with_relay:
             self.relay = OutboxRelay(
@@ -103,13 +108,49 @@ class Service:
                 consumer.attach(self.broker)
                 self.consumers.append(consumer)
             await self.broker.start()
-        for task in self._background:
+        for task in self._background if with_background else []:
             self._tasks.append(asyncio.create_task(task(self, self.stop_event), name=task.__name__))
-        self._health = HealthServer(
-            {"database": self._check_database, "broker": self._check_broker}, port=self.settings.health_port
-        )
-        await self._health.start()
+        if with_health:
+            self._health = HealthServer(
+                {"database": self._check_database, "broker": self._check_broker},
+                port=self.settings.health_port,
+            )
+            await self._health.start()
         log.info("service started", extra={"schema": self.schema, "namespace": self.settings.namespace})
+
+    async def _with_retries(self, what: str, connect: Callable[[], Awaitable[T]]) -> T:
+        """Wait for a dependency that is still starting (compose, a rebooting broker), then give up clearly."""
+        deadline = asyncio.get_running_loop().time() + self.settings.startup_timeout_s
+        delay = 0.5
+        while True:
+            try:
+                return await connect()
+            except (OSError, asyncpg.PostgresError, aio_pika.exceptions.AMQPException) as exc:
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    raise ConnectionError(f"{what} unreachable after {self.settings.startup_timeout_s:.0f}s: {exc}"
+                                          ) from exc
+                log.warning("waiting for %s: %s", what, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def wait_published(self, position: int, timeout: float = 30.0) -> None:
+        """Block until the relay (this process's, or the running service's) published up to ``position``.
+
+        One-shot commands (``fire``, ``import-clients``) use this so they return only once their events
+        are on the bus, whether or not the long-running service is up.
+        """
+        if self.relay is None:
+            raise RuntimeError("started without a relay")
+        relay = self.relay
+
+        async def published() -> bool:
+            return await relay.checkpoint() >= position
+
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await published():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"events up to position {position} not published within {timeout}s")
+            await asyncio.sleep(0.05)
 
     async def _check_database(self) -> None:
         async with self.pool.acquire() as conn:

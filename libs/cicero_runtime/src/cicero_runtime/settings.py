@@ -39,6 +39,8 @@ class RuntimeSettings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1)
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval_s: float = Field(default=1.0, gt=0)
+    startup_timeout_s: float = Field(default=60.0, gt=0)
+    """How long a starting process waits for PostgreSQL and RabbitMQ before giving up."""
     prefetch_count: int = Field(default=32, ge=1)
 
     @field_validator("db_schema")

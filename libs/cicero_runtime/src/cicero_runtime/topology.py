@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
-
 from cicero_contracts.names import CONSUMER_QUEUES, EVENTS_EXCHANGE, QueueSpec
 
 

@@ -6,6 +6,7 @@ Isolation: each test gets a fresh Postgres schema (dropped afterwards) and a fre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -14,8 +15,8 @@ import aio_pika
 import asyncpg
 import pytest
 import pytest_asyncio
-
 from cicero_contracts.names import CONSUMER_QUEUES
+
 from cicero_runtime.db import create_pool
 from cicero_runtime.migrate import apply_migrations, runtime_migrations
 from cicero_runtime.topology import BusNames
@@ -38,10 +39,8 @@ async def ensure_database(url: str) -> None:
     conn = await asyncpg.connect(admin_url())
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            try:
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await conn.execute(f'CREATE DATABASE "{name}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass
     finally:
         await conn.close()
 

@@ -1,0 +1,1 @@
+"""Simulated RapidAPI Instagram and TikTok platform for tests and demos."""

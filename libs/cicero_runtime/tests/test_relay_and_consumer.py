@@ -1,0 +1,178 @@
+"""Relay and consumer against the real broker: outages lose nothing, failures are classified."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aio_pika
+import asyncpg
+import pytest_asyncio
+from cicero_contracts.events.scheduler import TickFired, TickPhase
+from cicero_contracts.names import INGEST_EVENTS
+from cicero_runtime.consumer import EventConsumer, HandlerContext
+from cicero_runtime.event_store import EventStore
+from cicero_runtime.relay import AmqpPublisher, OutboxRelay
+from cicero_runtime.testing import wait_for
+from cicero_runtime.testing.tcp_proxy import TcpProxy
+from cicero_runtime.topology import BusNames, declare_topology
+from faststream.rabbit import RabbitBroker
+
+T0 = datetime(2026, 3, 10, 7, 5, tzinfo=UTC)
+
+
+def tick(n: int, schedule: str = "test") -> TickFired:
+    return TickFired(tick_id=f"{schedule}:{n}", schedule=schedule, phase=TickPhase.POST_FETCH,
+                     scheduled_for=T0, fired_at=T0)
+
+
+def applying_consumer(pool: asyncpg.Pool, store: EventStore, names: BusNames, max_attempts: int = 3
+                      ) -> EventConsumer:
+    consumer = EventConsumer("test-consumer", INGEST_EVENTS, pool, store, names, max_attempts=max_attempts)
+
+    @consumer.on(TickFired)
+    async def apply(event: TickFired, ctx: HandlerContext) -> None:
+        if event.schedule == "always-fails":
+            raise RuntimeError("downstream unavailable")
+        await ctx.conn.execute("INSERT INTO applied (event_id, tick_id) VALUES ($1, $2)",
+                               ctx.envelope.event_id, event.tick_id)
+
+    return consumer
+
+
+@pytest_asyncio.fixture
+async def applied_table(pool: asyncpg.Pool) -> None:
+    await pool.execute("CREATE TABLE applied (event_id uuid NOT NULL, tick_id text NOT NULL)")
+
+
+@pytest_asyncio.fixture
+async def broker(amqp_url: str) -> AsyncIterator[RabbitBroker]:
+    b = RabbitBroker(amqp_url, logger=None)
+    yield b
+    await b.stop()
+
+
+async def test_relay_loses_nothing_when_the_broker_connection_is_cut(
+    pool: asyncpg.Pool, schema: str, database_url: str, amqp_url: str, bus_names: BusNames,
+    applied_table: None, broker: RabbitBroker,
+) -> None:
+    proxy = TcpProxy("127.0.0.1", int(amqp_url.rsplit(":", 1)[1].split("/")[0]))
+    await proxy.start()
+    relay_amqp = await aio_pika.connect_robust(
+        f"amqp://guest:guest@127.0.0.1:{proxy.port}/", reconnect_interval=0.2
+    )
+    await declare_topology(relay_amqp, bus_names, retry_delay_ms=200)
+    store = EventStore("test", schema)
+    relay = OutboxRelay(pool, store, AmqpPublisher(relay_amqp, bus_names), database_url,
+                        batch_size=50, poll_interval_s=0.2)
+    consumer = applying_consumer(pool, store, bus_names)
+    consumer.attach(broker)
+    await broker.start()
+    stop = asyncio.Event()
+    relaying = asyncio.create_task(relay.run(stop))
+    total, cuts = 3000, 0
+    try:
+        for start in range(0, total, 100):
+            async with pool.acquire() as conn:
+                await store.append(conn, f"s-{start}", [tick(start + i) for i in range(100)])
+            checkpoint = await relay.checkpoint()
+            if cuts < 3 and 0 < checkpoint < total and start >= 600 * (cuts + 1):
+                proxy.cut()  # mid-relay: batches are in flight
+                cuts += 1
+        await wait_for(lambda: pool.fetchval("SELECT count(DISTINCT event_id) = $1 FROM applied", total),
+                       timeout=60, what="every event applied")
+        async with pool.acquire() as conn:
+            rows, distinct = await conn.fetchrow("SELECT count(*), count(DISTINCT event_id) FROM applied")
+            last = await store.last_position(conn)
+        assert cuts == 3
+        assert (rows, distinct) == (total, total), "an event was applied twice or lost"
+        await wait_for(lambda: _eq(relay.checkpoint(), last), timeout=10, what="checkpoint at the end")
+    finally:
+        stop.set()
+        await asyncio.wait_for(relaying, 15)
+        await relay_amqp.close()
+        await proxy.stop()
+
+
+async def _eq(value: object, expected: int) -> bool:
+    return await value == expected  # type: ignore[misc]
+
+
+async def publish_raw(amqp_url: str, queue: str, body: bytes, message_id: str | None = None) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        await channel.default_exchange.publish(
+            aio_pika.Message(body, message_id=message_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key=queue,
+        )
+    finally:
+        await connection.close()
+
+
+async def drain(amqp_url: str, queue: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        q = await channel.get_queue(queue, ensure=True)
+        messages = []
+        while (message := await q.get(fail=False, no_ack=True)) is not None:
+            messages.append(message)
+        return messages
+    finally:
+        await connection.close()
+
+
+def envelope(event: TickFired, event_id: uuid.UUID | None = None, **payload_changes: object) -> bytes:
+    payload = event.model_dump(mode="json") | payload_changes
+    return json.dumps({
+        "event_id": str(event_id or uuid.uuid4()), "event_type": "TickFired", "schema_version": 1,
+        "occurred_at": "2026-03-10T07:05:00Z", "producer": "test", "stream_id": "tick:x",
+        "stream_version": 1, "payload": {k: v for k, v in payload.items() if v is not None},
+    }).encode()
+
+
+async def test_bad_messages_are_parked_with_their_reason_and_the_consumer_goes_on(
+    pool: asyncpg.Pool, schema: str, amqp_url: str, bus_names: BusNames, applied_table: None,
+    broker: RabbitBroker,
+) -> None:
+    connection = await aio_pika.connect_robust(amqp_url)
+    await declare_topology(connection, bus_names, retry_delay_ms=100)
+    await connection.close()
+    store = EventStore("test", schema)
+    consumer = applying_consumer(pool, store, bus_names, max_attempts=3)
+    consumer.attach(broker)
+    await broker.start()
+    queue = bus_names.queue(INGEST_EVENTS)
+    dlq = bus_names.dead_letter_queue(INGEST_EVENTS)
+
+    await publish_raw(amqp_url, queue, envelope(tick(1), phase=None))          # invalid payload
+    await publish_raw(amqp_url, queue, b"not json at all")                       # undecodable
+    await publish_raw(amqp_url, queue, envelope(tick(2, "always-fails")))       # transient, never recovers
+    duplicate_id = uuid.uuid4()
+    await publish_raw(amqp_url, queue, envelope(tick(3), duplicate_id))          # good, twice
+    await publish_raw(amqp_url, queue, envelope(tick(3), duplicate_id))
+    await publish_raw(amqp_url, queue, envelope(tick(4)))                        # good
+
+    parked: list[aio_pika.abc.AbstractIncomingMessage] = []
+
+    async def three_parked() -> bool:
+        parked.extend(await drain(amqp_url, dlq))
+        return len(parked) >= 3
+
+    await wait_for(three_parked, timeout=20, what="three messages in the dead-letter queue")
+    await wait_for(lambda: pool.fetchval("SELECT count(*) = 2 FROM applied"), timeout=10, what="good ones")
+
+    reasons = {str(m.headers["x-failure-class"]): m.headers for m in parked}
+    invalid = reasons["InvalidPayload"]
+    assert "phase" in str(invalid["x-failure-reason"]) and invalid["x-attempt"] == 1
+    assert "not JSON" in str(reasons["ContractError"]["x-failure-reason"])
+    gave_up = reasons["RuntimeError"]
+    assert gave_up["x-attempt"] == 3
+    assert "gave up after 3 attempts" in str(gave_up["x-failure-reason"])
+    assert "downstream unavailable" in str(gave_up["x-failure-reason"])
+    assert sorted(r["tick_id"] for r in await pool.fetch("SELECT tick_id FROM applied")) == ["test:3", "test:4"]
+    assert await drain(amqp_url, bus_names.retry_queue(INGEST_EVENTS)) == []

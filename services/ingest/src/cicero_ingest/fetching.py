@@ -1,0 +1,155 @@
+"""Handle a tick: fetch each active client's accounts and record what changed as events.
+
+One client's failure never stops another's: each client runs in its own savepoint, and platform errors
+are reported in its ClientFetchCompleted instead of aborting the tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import asyncpg
+import httpx
+from cicero_contracts.events.common import Platform, PostRef, TaskPost
+from cicero_contracts.events.ingest import (
+    ClientFetchCompleted,
+    FetchChanges,
+    FetchError,
+    PostFetched,
+    PostRemoved,
+    SourceType,
+)
+from cicero_contracts.events.scheduler import TickFired, TickPhase
+from cicero_runtime.clock import wib_date
+from cicero_runtime.consumer import HandlerContext
+from cicero_runtime.tracing import tracer
+from opentelemetry import trace
+
+from cicero_ingest.posts import FetchedPost, MalformedItem, todays_posts
+from cicero_ingest.rapidapi import PlatformError, RapidApiClient
+
+log = logging.getLogger(__name__)
+
+FETCH_PHASES = {TickPhase.POST_FETCH, TickPhase.ENGAGEMENT_ONLY}
+
+
+async def on_tick(event: TickFired, ctx: HandlerContext, api: RapidApiClient) -> None:
+    if event.phase not in FETCH_PHASES:
+        return
+    day = wib_date(event.scheduled_for)
+    clients = await ctx.conn.fetch("SELECT * FROM clients WHERE active ORDER BY client_id")
+    for client in clients:
+        with tracer("cicero.ingest").start_as_current_span(
+            f"fetch client {client['client_id']}", attributes={"cicero.client_id": client["client_id"]}
+        ) as span:
+            try:
+                async with ctx.conn.transaction():  # a savepoint per client
+                    await fetch_client(ctx, api, client, event, day)
+            except Exception as exc:  # isolate clients; a broken connection still fails the commit
+                span.set_status(trace.StatusCode.ERROR, repr(exc))
+                log.exception("client fetch failed", extra={"client_id": client["client_id"]})
+
+
+async def _fetch_platform_posts(
+    api: RapidApiClient, ctx: HandlerContext, client: asyncpg.Record, day: date, errors: list[FetchError]
+) -> dict[Platform, list[FetchedPost]]:
+    """Posts per platform that answered; a platform that failed is absent (so nothing is 'removed')."""
+    fetched: dict[Platform, list[FetchedPost]] = {}
+    if client["instagram_enabled"] and client["instagram_username"]:
+        try:
+            fetched[Platform.INSTAGRAM] = await api.instagram_posts(client["instagram_username"], day)
+        except (PlatformError, MalformedItem, httpx.HTTPError) as exc:
+            errors.append(FetchError(platform=Platform.INSTAGRAM, message=str(exc)[:500]))
+    if client["tiktok_enabled"] and client["tiktok_username"]:
+        try:
+            sec_uid = client["tiktok_sec_uid"] or await api.tiktok_sec_uid(client["tiktok_username"])
+            if not client["tiktok_sec_uid"]:
+                await ctx.conn.execute("UPDATE clients SET tiktok_sec_uid = $2 WHERE client_id = $1",
+                                       client["client_id"], sec_uid)
+            fetched[Platform.TIKTOK] = await api.tiktok_posts(client["tiktok_username"], sec_uid, day)
+        except (PlatformError, MalformedItem, httpx.HTTPError) as exc:
+            errors.append(FetchError(platform=Platform.TIKTOK, message=str(exc)[:500]))
+    return fetched
+
+
+async def fetch_client(
+    ctx: HandlerContext, api: RapidApiClient, client: asyncpg.Record, tick: TickFired, day: date
+) -> None:
+    client_id: str = client["client_id"]
+    errors: list[FetchError] = []
+    fetched = (
+        await _fetch_platform_posts(api, ctx, client, day, errors) if tick.phase == TickPhase.POST_FETCH else {}
+    )
+    known = {
+        (Platform(r["platform"]), r["post_id"]): r
+        for r in await ctx.conn.fetch("SELECT * FROM posts WHERE client_id = $1 AND wib_date = $2",
+                                      client_id, day)
+    }
+    added: list[PostRef] = []
+    removed: list[PostRef] = []
+    for platform, posts in fetched.items():
+        today = todays_posts(posts, day)
+        for post in today:
+            row = known.get((platform, post.post_id))
+            if row is None or row["removed"]:
+                await _record_fetched(ctx, client_id, post, tick)
+                added.append(PostRef(platform=platform, post_id=post.post_id, link=post.link))
+            else:
+                await ctx.conn.execute(
+                    "UPDATE posts SET like_count = $3, comment_count = $4 WHERE platform = $1 AND post_id = $2",
+                    platform.value, post.post_id, post.like_count, post.comment_count,
+                )
+        seen = {p.post_id for p in today}
+        for (known_platform, post_id), row in known.items():
+            if (known_platform == platform and post_id not in seen and not row["removed"]
+                    and row["source_type"] == SourceType.CRON_FETCH.value):
+                await _record_removed(ctx, client_id, platform, post_id, tick)
+                removed.append(PostRef(platform=platform, post_id=post_id, link=row["link"]))
+    current = await ctx.conn.fetch(
+        """SELECT * FROM posts WHERE client_id = $1 AND wib_date = $2 AND NOT removed
+           ORDER BY published_at, post_id""",
+        client_id, day,
+    )
+    completed = ClientFetchCompleted(
+        client_id=client_id, tick_id=tick.tick_id, phase=tick.phase, mandatory=tick.mandatory, wib_date=day,
+        fetched_at=tick.scheduled_for,
+        posts=[TaskPost(platform=Platform(r["platform"]), post_id=r["post_id"], link=r["link"],
+                        caption=r["caption"], published_at=r["published_at"], like_count=r["like_count"],
+                        comment_count=r["comment_count"]) for r in current],
+        changes=FetchChanges(added=added, removed=removed),
+        errors=errors,
+    )
+    await ctx.append(f"client-fetch:{client_id}:{day.isoformat()}", [completed])
+    log.info("client fetched", extra={"client_id": client_id, "posts": len(current), "added": len(added),
+                                      "removed": len(removed), "errors": len(errors)})
+
+
+async def _record_fetched(ctx: HandlerContext, client_id: str, post: FetchedPost, tick: TickFired) -> None:
+    event = PostFetched(
+        platform=post.platform, post_id=post.post_id, client_id=client_id,
+        account_username=post.account_username, shortcode=post.shortcode, link=post.link, caption=post.caption,
+        published_at=post.published_at, source_type=SourceType.CRON_FETCH,
+        original_created_at=post.published_at, is_pinned=post.is_pinned, is_video=post.is_video,
+        like_count=post.like_count, comment_count=post.comment_count, tick_id=tick.tick_id,
+    )
+    await ctx.append(f"post:{post.platform.value}:{post.post_id}", [event])
+    await ctx.conn.execute(
+        """INSERT INTO posts (platform, post_id, client_id, wib_date, link, caption, published_at, source_type,
+                              like_count, comment_count, removed)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+           ON CONFLICT (platform, post_id) DO UPDATE SET removed = false, like_count = $9, comment_count = $10""",
+        post.platform.value, post.post_id, client_id, wib_date(post.published_at), post.link, post.caption,
+        post.published_at, SourceType.CRON_FETCH.value, post.like_count, post.comment_count,
+    )
+
+
+async def _record_removed(
+    ctx: HandlerContext, client_id: str, platform: Platform, post_id: str, tick: TickFired
+) -> None:
+    await ctx.append(f"post:{platform.value}:{post_id}", [PostRemoved(
+        platform=platform, post_id=post_id, client_id=client_id, removed_at=tick.scheduled_for,
+        tick_id=tick.tick_id,
+    )])
+    await ctx.conn.execute("UPDATE posts SET removed = true WHERE platform = $1 AND post_id = $2",
+                           platform.value, post_id)

@@ -1,0 +1,1 @@
+"""Cicero scheduler service."""

@@ -1,0 +1,77 @@
+"""``cicero-scheduler``: run the clock, fire a schedule by hand, pause or resume a schedule."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any, cast
+
+from cicero_runtime.clock import parse_instant, utc_now
+from cicero_runtime.service import Service, run_cli
+from cicero_runtime.settings import RuntimeSettings
+
+from cicero_scheduler import repository
+from cicero_scheduler.clock_loop import clock_loop
+from cicero_scheduler.firing import fire
+from cicero_scheduler.schedules import SCHEDULES, get_schedule
+from cicero_scheduler.settings import SchedulerSettings
+
+SCHEMA = "scheduler"
+
+
+def build(settings: RuntimeSettings) -> Service:
+    service = Service("scheduler", SCHEMA, settings)
+    if cast(SchedulerSettings, settings).scheduler_clock_enabled:
+        service.background(clock_loop)
+    return service
+
+
+def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[], Service]) -> None:
+    fire_cmd = sub.add_parser("fire", help="fire a schedule by hand for a given time")
+    fire_cmd.add_argument("schedule", choices=sorted(SCHEDULES))
+    fire_cmd.add_argument("--at", help="ISO-8601 time (no offset = WIB); default now")
+    fire_cmd.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the publish")
+
+    async def do_fire(args: argparse.Namespace) -> int:
+        schedule = get_schedule(args.schedule)
+        at = parse_instant(args.at) if args.at else utc_now()
+        service = make_service()
+        await service.start(with_consumers=False, with_health=False, with_background=False)
+        try:
+            async with service.pool.acquire() as conn:
+                result = await fire(conn, service.store, schedule, at, manual=True)
+            if result.recorded is not None:
+                await service.wait_published(result.recorded.global_position, args.timeout)
+            print(f"{result.tick_id}: {result.reason}")
+            return 0 if result.fired else 3
+        finally:
+            await service.stop()
+
+    fire_cmd.set_defaults(handler=do_fire)
+
+    for verb, paused in (("pause", True), ("resume", False)):
+        cmd = sub.add_parser(verb, help=f"{verb} a schedule at run time")
+        cmd.add_argument("schedule", choices=sorted(SCHEDULES))
+
+        async def toggle(args: argparse.Namespace, paused: bool = paused) -> int:
+            service = make_service()
+            await service.start(with_relay=False, with_consumers=False, with_health=False,
+                                with_background=False)
+            try:
+                async with service.pool.acquire() as conn:
+                    await repository.set_paused(conn, args.schedule, paused)
+                print(f"{args.schedule}: {'paused' if paused else 'running'}")
+                return 0
+            finally:
+                await service.stop()
+
+        cmd.set_defaults(handler=toggle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("scheduler", SCHEMA, build, settings_factory=SchedulerSettings, extra_commands=add_commands,
+                   argv=argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Cicero wa-gateway service."""

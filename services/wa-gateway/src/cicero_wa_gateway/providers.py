@@ -1,0 +1,94 @@
+"""WhatsApp providers behind one interface. ``file`` and ``log`` are for development and demos."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from cicero_runtime.logs import mask_phone
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    idempotency_key: str
+    session: str
+    chat_id: str
+    text: str
+
+
+class ProviderError(RuntimeError):
+    """A send failed; ``permanent`` means retrying cannot help (bad number, rejected content)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Provider(Protocol):
+    name: str
+
+    async def ready(self) -> bool: ...
+
+    async def send(self, message: OutgoingMessage, now: datetime) -> str:
+        """Send and return the provider's message id; raise ProviderError on failure."""
+        ...
+
+
+class FileProvider:
+    """Writes each message as one JSON line: lets a new user see exactly what would be sent."""
+
+    name = "file"
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = asyncio.Lock()
+
+    async def ready(self) -> bool:
+        return True
+
+    async def send(self, message: OutgoingMessage, now: datetime) -> str:
+        message_id = f"file-{uuid.uuid4().hex[:16]}"
+        line = json.dumps({
+            "sent_at": now.isoformat(), "message_id": message_id, "session": message.session,
+            "chat_id": message.chat_id, "idempotency_key": message.idempotency_key, "text": message.text,
+        }, ensure_ascii=False)
+        async with self._lock:
+            await asyncio.to_thread(self._append, line)
+        return message_id
+
+    def _append(self, line: str) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+
+
+class LogProvider:
+    """Logs that a message would be sent (masked), for deployments that must not send anything."""
+
+    name = "log"
+
+    async def ready(self) -> bool:
+        return True
+
+    async def send(self, message: OutgoingMessage, now: datetime) -> str:
+        log.info("whatsapp message (log provider)",
+                 extra={"chat": mask_phone(message.chat_id), "session": message.session,
+                        "chars": len(message.text)})
+        return f"log-{uuid.uuid4().hex[:16]}"
+
+
+def build_provider(kind: str, file_path: str) -> Provider:
+    if kind == "file":
+        return FileProvider(Path(file_path))
+    if kind == "log":
+        return LogProvider()
+    raise ValueError(f"unknown WA_PROVIDER {kind!r}; available: file, log")
