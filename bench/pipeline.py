@@ -27,8 +27,6 @@ from datetime import UTC, datetime
 import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
-from faststream.rabbit import Channel, RabbitBroker
-
 from cicero_contracts.events.scheduler import TickFired, TickPhase
 from cicero_contracts.names import INGEST_EVENTS
 from cicero_runtime.consumer import EventConsumer, HandlerContext
@@ -43,6 +41,7 @@ from cicero_runtime.testing.fixtures import (
     test_database_url,
 )
 from cicero_runtime.topology import BusNames, declare_topology
+from faststream.rabbit import Channel, RabbitBroker
 
 DEFAULT_EVENTS = 20_000
 DEFAULT_BATCH = 100

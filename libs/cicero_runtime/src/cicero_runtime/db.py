@@ -9,16 +9,15 @@ import asyncpg
 
 from cicero_runtime.settings import validate_schema_name
 
-Pool = asyncpg.Pool
-Connection = asyncpg.Connection
-
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
+async def create_pool(
+    database_url: str, schema: str, *, min_size: int = 1, max_size: int = 10
+) -> asyncpg.Pool:
     """A pool whose connections see only ``schema`` first on the search path: each service owns one."""
     validate_schema_name(schema)
     pool = await asyncpg.create_pool(
@@ -28,8 +27,10 @@ async def create_pool(database_url: str, schema: str, *, min_size: int = 1, max_
         init=_init_connection,
         server_settings={"search_path": f"{schema},public", "application_name": f"cicero-{schema}"},
     )
-    assert pool is not None
-    return pool
+    if pool is None:
+        raise RuntimeError("asyncpg returned no pool")
+    result: asyncpg.Pool = pool
+    return result
 
 
 async def connect(database_url: str, schema: str) -> asyncpg.Connection:

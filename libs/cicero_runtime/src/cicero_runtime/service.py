@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,7 +37,7 @@ from cicero_runtime.tracing import setup_tracing, shutdown_tracing
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-BackgroundTask = Callable[["Service", asyncio.Event], Awaitable[None]]
+BackgroundTask = Callable[["Service", asyncio.Event], Coroutine[Any, Any, None]]
 
 
 class Service:
@@ -65,6 +65,16 @@ class Service:
     def consumer(self, inbox_name: str, queue: QueueSpec, register: Callable[[EventConsumer], None]) -> None:
         """Declare a consumer; ``register`` adds its handlers once the pool exists."""
         self._consumer_specs.append((inbox_name, queue, register))
+
+    def make_consumer(self, inbox_name: str) -> EventConsumer:
+        """The consumer exactly as ``run`` wires it; tests call its ``process`` without a broker."""
+        for name, queue, register in self._consumer_specs:
+            if name == inbox_name:
+                consumer = EventConsumer(name, queue, self.pool, self.store, self.names,
+                                         max_attempts=self.settings.max_attempts)
+                register(consumer)
+                return consumer
+        raise KeyError(f"no consumer {inbox_name!r} in service {self.name}")
 
     def background(self, task: BackgroundTask) -> None:
         """A long-running loop (delivery worker, scheduler clock) started with the service."""
@@ -99,12 +109,8 @@ class Service:
                 log_level=logging.DEBUG,
             )
             await self.broker.connect()
-            for inbox_name, queue, register in self._consumer_specs:
-                consumer = EventConsumer(
-                    inbox_name, queue, self.pool, self.store, self.names,
-                    max_attempts=self.settings.max_attempts,
-                )
-                register(consumer)
+            for inbox_name, _, _ in self._consumer_specs:
+                consumer = self.make_consumer(inbox_name)
                 consumer.attach(self.broker)
                 self.consumers.append(consumer)
             await self.broker.start()
@@ -186,7 +192,7 @@ class Service:
             await self.stop()
 
 
-Command = Callable[[argparse.Namespace], Awaitable[int]]
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def run_cli(

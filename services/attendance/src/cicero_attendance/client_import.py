@@ -57,7 +57,9 @@ def _split(value: str) -> list[str]:
 
 
 def _row_to_client(row: dict[str, str], line: int, warnings: list[RowError]) -> ClientSnapshot:
-    get = lambda key: (row.get(key) or "").strip()  # noqa: E731
+    def get(key: str) -> str:
+        return (row.get(key) or "").strip()
+
     for column in REQUIRED_COLUMNS:
         if not get(column):
             raise ValueError(f"{column} is required")

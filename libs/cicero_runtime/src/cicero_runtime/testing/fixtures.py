@@ -10,6 +10,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aio_pika
 import asyncpg
@@ -23,6 +24,8 @@ from cicero_runtime.topology import BusNames
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEST_DATABASE = "cicero_test"
+SQL_DIR = Path(__file__).resolve().parents[5] / "sql"
+"""The repository's ``sql/`` directory (tests run from a checkout)."""
 
 
 def admin_url() -> str:
@@ -67,6 +70,20 @@ async def create_schema(database_url: str, prefix: str = "t") -> str:
     conn = await asyncpg.connect(database_url)
     try:
         await apply_migrations(conn, schema, runtime_migrations())
+    finally:
+        await conn.close()
+    return schema
+
+
+async def create_service_schema(database_url: str, sql_label: str) -> str:
+    """A fresh schema with the runtime's and one service's migrations (``sql/<sql_label>``) applied."""
+    from cicero_runtime.migrate import directory_migrations
+
+    schema = f"{sql_label}_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(database_url)
+    try:
+        await apply_migrations(conn, schema, runtime_migrations() + directory_migrations(SQL_DIR / sql_label,
+                                                                                          sql_label))
     finally:
         await conn.close()
     return schema

@@ -19,7 +19,7 @@ async def wait_for(
     last: T | None = None
     while True:
         result = condition()
-        last = await result if inspect.isawaitable(result) else result  # type: ignore[assignment]
+        last = await result if inspect.isawaitable(result) else result
         if last:
             return last
         if time.monotonic() >= deadline:

@@ -1,0 +1,50 @@
+"""Contract-test helpers: feed the shared example payloads to consumers, check producers against schemas."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import jsonschema
+from cicero_contracts import REGISTRY, Event
+from cicero_contracts.schema_files import load_example, load_schema
+
+from cicero_runtime.event_store import RecordedEvent
+
+
+def envelope_bytes(
+    event_type: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    event_id: uuid.UUID | None = None,
+    schema_version: int = 1,
+    stream_id: str = "test-stream",
+    stream_version: int = 1,
+    producer: str = "contract-test",
+    correlation_id: str | None = "corr-test",
+) -> bytes:
+    """A wire message as a relay would send it; the payload defaults to the committed example."""
+    return json.dumps({
+        "event_id": str(event_id or uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": schema_version,
+        "occurred_at": "2026-03-10T07:05:00Z",
+        "producer": producer,
+        "stream_id": stream_id,
+        "stream_version": stream_version,
+        "correlation_id": correlation_id,
+        "causation_id": None,
+        "payload": load_example(event_type, schema_version) if payload is None else payload,
+    }).encode()
+
+
+def event_envelope_bytes(event: Event, **kwargs: Any) -> bytes:
+    return envelope_bytes(event.event_type, event.model_dump(mode="json"), **kwargs)
+
+
+def assert_matches_contract(recorded: RecordedEvent) -> None:
+    """A produced event must satisfy the committed JSON Schema and parse back into its model."""
+    jsonschema.validate(recorded.payload, load_schema(recorded.event_type, recorded.schema_version))
+    jsonschema.validate(json.loads(recorded.envelope().model_dump_json()), load_schema("Envelope", 1))
+    REGISTRY.parse(recorded.event_type, recorded.schema_version, recorded.payload)
