@@ -15,6 +15,7 @@ import socket
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlparse
 
 from cicero_runtime.testing.processes import ManagedProcess, bin_path, free_port, run_command
 
@@ -41,7 +42,8 @@ def build_env(sim_port: int) -> tuple[dict[str, str], bool]:
     env.setdefault("CICERO_SQL_DIR", str(REPO / "sql"))
     env.setdefault("LOG_FORMAT", os.environ.get("LOG_FORMAT", "json"))
     env.setdefault("WA_FILE_PATH", str(VAR / "whatsapp.jsonl"))
-    simulated = not (os.environ.get("INSTAGRAM_BASE_URL") or env.get("INSTAGRAM_BASE_URL"))
+    configured = os.environ.get("INSTAGRAM_BASE_URL") or env.get("INSTAGRAM_BASE_URL") or ""
+    simulated = not configured or urlparse(configured).hostname in {"localhost", "127.0.0.1"}
     if simulated:
         env.update({"INSTAGRAM_BASE_URL": f"http://127.0.0.1:{sim_port}",
                     "TIKTOK_BASE_URL": f"http://127.0.0.1:{sim_port}", "RAPIDAPI_KEY": "sim-key"})

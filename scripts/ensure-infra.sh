@@ -29,15 +29,16 @@ note() { printf '%s\n' "$*" >&2; }
 
 # --- privileges --------------------------------------------------------------------------------
 # as_root WHY CMD...: run CMD as root (directly, or via sudo), or explain what is missing.
+# fd 9 (the lock below) is closed for CMD, so that daemons it starts do not keep holding the lock.
 as_root() {
     local why=$1; shift
     if [[ $EUID -eq 0 ]]; then
-        "$@"
+        "$@" 9>&-
     elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
+        sudo "$@" 9>&-
     else
-        die "$why needs root, but this script runs as $(id -un) and sudo is not installed." \
-            "Run it as root (or install sudo), or do it yourself: $*"
+        die "$why needs root, but this script runs as $(id -un) and sudo is not installed:" \
+            "run it as root, or install sudo (it stopped at: $*)"
     fi
 }
 
@@ -91,9 +92,9 @@ managed() {
         "manage it; start it there, or unset $var to use a local $name)"
 }
 
-# wait_for NAME TIMEOUT CMD...: poll CMD until it succeeds, or fail naming the service.
+# wait_for TIMEOUT CMD...: poll CMD every $POLL s until it succeeds (true) or TIMEOUT s pass (false).
 wait_for() {
-    local name=$1 limit=$2; shift 2
+    local limit=$1; shift
     local deadline=$((SECONDS + limit))
     until "$@" >/dev/null 2>&1; do
         ((SECONDS < deadline)) || return 1
@@ -205,14 +206,14 @@ if ((MANAGE_PG)); then
         else
             rc=0
             as_root "checking the PostgreSQL cluster" pg_ctlcluster "$PG_VER" "$PG_CLUSTER" status >/dev/null 2>&1 || rc=$?
-            if ((rc == 3)); then      # 3 = not running (0 = running but not accepting yet: just wait)
+            if ((rc != 0)); then      # 3 = not running (0 = running but not accepting yet: just wait)
                 as_root "starting PostgreSQL" \
                     pg_ctlcluster --skip-systemctl-redirect "$PG_VER" "$PG_CLUSTER" start ||
                     die "postgres: 'pg_ctlcluster --skip-systemctl-redirect $PG_VER $PG_CLUSTER start' failed" \
                         "(log: /var/log/postgresql/postgresql-$PG_VER-$PG_CLUSTER.log)"
             fi
         fi
-        wait_for postgres "$PG_TIMEOUT" pg_ready ||
+        wait_for "$PG_TIMEOUT" pg_ready ||
             die "postgres: cluster $PG_VER/$PG_CLUSTER does not accept connections on 127.0.0.1:$PG_PORT" \
                 "after ${PG_TIMEOUT}s (log: /var/log/postgresql/postgresql-$PG_VER-$PG_CLUSTER.log;" \
                 "listen_addresses must include localhost)"
@@ -245,7 +246,7 @@ if ((MANAGE_PG)); then
         note "postgres: login as postgres over TCP needed a password ($out)"
         note "postgres: added 'host all all 127.0.0.1/32 trust' and 'host all all ::1/128 trust' at the" \
              "top of $hba (backup: $backup) and reloaded"
-        wait_for postgres 10 pg_sql -c 'select 1' ||
+        wait_for 10 pg_sql -c 'select 1' ||
             die "postgres: still cannot log in as postgres over TCP after the pg_hba.conf change: $(pg_sql -c 'select 1' 2>&1 || true)"
         PG_EXTRA+=("trust auth for 127.0.0.1 and ::1 in $hba")
     fi
@@ -283,7 +284,7 @@ if ((MANAGE_REDIS)); then
         as_root "starting Redis" redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" \
             --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null ||
             die "redis: redis-server failed to start (log: /var/log/redis/ci.log)"
-        wait_for redis "$REDIS_TIMEOUT" redis_ready || {
+        wait_for "$REDIS_TIMEOUT" redis_ready || {
             as_root "reading the Redis log" tail -n 15 /var/log/redis/ci.log >&2 || true
             die "redis: not answering PING on 127.0.0.1:$REDIS_PORT after ${REDIS_TIMEOUT}s (log: /var/log/redis/ci.log)"
         }
@@ -292,8 +293,12 @@ if ((MANAGE_REDIS)); then
 fi
 
 # --- 5. RabbitMQ -------------------------------------------------------------------------------
+# The node's short name: `rabbit` unless /etc/rabbitmq/rabbitmq-env.conf says otherwise.
+RABBIT_NODE=$(sed -n 's/^\(RABBITMQ_\)\{0,1\}NODENAME=["'"'"']\{0,1\}\([^@"'"'"']*\).*/\2/p' \
+    /etc/rabbitmq/rabbitmq-env.conf 2>/dev/null | tail -n 1)
+RABBIT_NODE=${RABBIT_NODE:-rabbit}
 rabbit_node_registered() {   # the Erlang node has registered with epmd (it is booting or running)
-    command -v epmd >/dev/null 2>&1 && epmd -names 2>/dev/null | grep -q '^name rabbit at port'
+    command -v epmd >/dev/null 2>&1 && epmd -names 2>/dev/null | grep -q "^name $RABBIT_NODE at port"
 }
 rabbit_fail() {
     note "--- tail of the RabbitMQ logs:"
