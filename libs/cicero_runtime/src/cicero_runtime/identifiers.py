@@ -13,6 +13,10 @@ _HANDLE_RULES = {
     "instagram": re.compile(r"^[a-z0-9._]{1,30}$"),
     "tiktok": re.compile(r"^[a-z0-9._]{1,24}$"),
 }
+_PROFILE_HOSTS = {
+    "instagram": {"instagram.com", "www.instagram.com", "m.instagram.com"},
+    "tiktok": {"tiktok.com", "www.tiktok.com", "m.tiktok.com"},
+}
 _RESERVED_PATH = {"p", "reel", "reels", "tv", "stories", "explore", "video"}
 
 
@@ -25,12 +29,15 @@ def normalize_handle(platform: str, raw: str) -> str:
     text = raw.strip()
     if not text:
         raise InvalidIdentifier(f"empty {platform} handle")
-    if "/" in text or text.lower().startswith(("http", "www.")):
+    if "/" in text or "://" in text:
         url = urlparse(text if "://" in text else "https://" + text)
+        if (url.hostname or "").lower() not in _PROFILE_HOSTS[platform]:
+            raise InvalidIdentifier(f"{raw!r} is not a {platform} profile link")
         segments = [s for s in url.path.split("/") if s]
-        if segments and segments[0] == "u" and len(segments) > 1:
+        if platform == "instagram" and segments and segments[0] == "u":
             segments = segments[1:]
-        if not segments or segments[0].lower() in _RESERVED_PATH:
+        if (not segments or segments[0].lower() in _RESERVED_PATH
+                or (platform == "tiktok" and not segments[0].startswith("@"))):
             raise InvalidIdentifier(f"{raw!r} is not a {platform} profile link")
         text = segments[0]
     handle = text.lstrip("@").lower()
@@ -53,6 +60,10 @@ def normalize_phone(raw: str) -> str:
         digits = "62" + digits
     if len(digits) < 8:
         raise InvalidIdentifier(f"{raw!r} is not a phone number (fewer than 8 digits)")
+    if len(digits) > 15:
+        raise InvalidIdentifier(
+            f"{raw!r} is not one phone number (more than 15 digits; separate several numbers with ';')"
+        )
     return digits
 
 

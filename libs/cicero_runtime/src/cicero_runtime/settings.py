@@ -20,7 +20,7 @@ def validate_schema_name(value: str) -> str:
 class RuntimeSettings(BaseSettings):
     """What every service needs; services subclass this and add their own fields."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_file=None, extra="forbid", env_ignore_empty=True)
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/cicero"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cicero_contracts.events.directory import ClientSnapshot, ClientType
@@ -56,6 +57,29 @@ def _split(value: str) -> list[str]:
     return [part for part in re.split(r"[;,\s]+", value.strip()) if part]
 
 
+def _column(column: str, normalize: Callable[[str], str], value: str) -> str | None:
+    """Normalise one optional cell; a bad value names its column in the reason."""
+    if not value:
+        return None
+    try:
+        return normalize(value)
+    except InvalidIdentifier as exc:
+        raise ValueError(f"{column}: {exc}") from exc
+
+
+def _numbers(column: str, value: str) -> list[str]:
+    """Numbers are separated by ``;``, ``,``, ``/`` or new lines: spaces and dashes are part of how people
+    write one number (``+62 812 3456 7890``), so they do not separate numbers."""
+    numbers: list[str] = []
+    for raw in (part.strip() for part in re.split(r"[;,/\n]+", value)):
+        number = _column(column, normalize_phone, raw)
+        if number is None:
+            continue
+        if number not in numbers:
+            numbers.append(number)
+    return numbers
+
+
 def _row_to_client(row: dict[str, str], line: int, warnings: list[RowError]) -> ClientSnapshot:
     def get(key: str) -> str:
         return (row.get(key) or "").strip()
@@ -66,8 +90,8 @@ def _row_to_client(row: dict[str, str], line: int, warnings: list[RowError]) -> 
     client_type = get("client_type").upper()
     if client_type not in ClientType.__members__:
         raise ValueError(f"client_type {get('client_type')!r} must be ORG or DIREKTORAT")
-    instagram = normalize_handle("instagram", get("instagram")) if get("instagram") else None
-    tiktok = normalize_handle("tiktok", get("tiktok")) if get("tiktok") else None
+    instagram = _column("instagram", lambda v: normalize_handle("instagram", v), get("instagram"))
+    tiktok = _column("tiktok", lambda v: normalize_handle("tiktok", v), get("tiktok"))
     groups: list[str] = []
     for raw in _split(get("whatsapp_groups")):
         try:
@@ -90,8 +114,8 @@ def _row_to_client(row: dict[str, str], line: int, warnings: list[RowError]) -> 
         tiktok_sec_uid=get("tiktok_sec_uid") or None,
         tiktok_enabled=_bool(get("tiktok_enabled"), "tiktok_enabled", tiktok is not None),
         whatsapp_groups=groups,
-        operator_numbers=[normalize_phone(n) for n in _split(get("operator_numbers"))],
-        super_admin_numbers=[normalize_phone(n) for n in _split(get("super_admin_numbers"))],
+        operator_numbers=_numbers("operator_numbers", get("operator_numbers")),
+        super_admin_numbers=_numbers("super_admin_numbers", get("super_admin_numbers")),
         parent_client_id=get("parent_client_id").upper() or None,
         region=get("region") or None,
     )
@@ -104,20 +128,36 @@ def _reason(exc: ValueError) -> str:
 
 
 def parse_clients_csv(text: str) -> ImportResult:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    """Validate every row; errors and warnings carry the physical line where the row starts.
+
+    A quoted cell may span lines, so the line is taken before the record is read, not after it.
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    raw_headers = next(reader, [])
+    headers = [h.strip().lower() for h in raw_headers]
     missing = [c for c in REQUIRED_COLUMNS if c not in headers]
     if missing:
         return ImportResult([], [RowError(1, f"missing column(s): {', '.join(missing)}")], [])
-    reader.fieldnames = headers
     clients: list[ClientSnapshot] = []
     errors: list[RowError] = []
     warnings: list[RowError] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RowError(line, f"unreadable CSV: {exc}"))
+            break
+        if not any(cell.strip() for cell in cells):
             continue
+        extra = [cell for cell in cells[len(headers):] if cell.strip()]
+        if extra:
+            errors.append(RowError(line, f"{len(cells)} cells but the header has {len(headers)} columns"))
+            continue
+        row = dict(zip(headers, cells, strict=False))
         try:
             client = _row_to_client(row, line, warnings)
         except ValueError as exc:  # includes InvalidIdentifier and pydantic's ValidationError

@@ -44,6 +44,10 @@ def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[]
         except OSError as exc:
             print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
             return 2
+        except UnicodeDecodeError as exc:
+            print(f"cannot read {args.file}: it is not UTF-8 (byte {exc.start}); export the sheet as CSV UTF-8",
+                  file=sys.stderr)
+            return 2
         result = parse_clients_csv(text)
         for warning in result.warnings:
             print(f"{args.file}: warning: {warning}", file=sys.stderr)

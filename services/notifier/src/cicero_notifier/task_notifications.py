@@ -11,7 +11,7 @@ from cicero_contracts.events.whatsapp import WhatsAppMessageRequested, WhatsAppS
 from cicero_runtime.consumer import HandlerContext
 
 from cicero_notifier.slots import is_slot_due, slot_key
-from cicero_notifier.task_list import render_task_list
+from cicero_notifier.task_list import render_change, render_task_list
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,22 @@ async def on_client_fetch_completed(event: ClientFetchCompleted, ctx: HandlerCon
     due = event.mandatory or is_slot_due(event.fetched_at, state["last_notified_slot"] if state else None)
     changed = bool(event.changes.added or event.changes.removed)
     counts = {"posts": len(event.posts)}
-    requests: list[Event] = []
-    if due or changed:
-        text = render_task_list(client["name"], event)
-        for group in client["whatsapp_groups"]:
-            requests.append(WhatsAppMessageRequested(
-                idempotency_key=idempotency_key(event.client_id, group, slot if due else None, text),
-                session=WhatsAppSession.BROADCAST, chat_id=group, text=text,
-                purpose="task_list" if due else "task_changes", client_id=event.client_id,
-                requested_at=event.fetched_at,
-            ))
+    # a due slot sends the scheduled list; otherwise one message per kind of change (DOMAIN §5)
+    messages: list[tuple[str, str]] = []
+    if due:
+        messages.append(("task_list", render_task_list(client["name"], event)))
+    else:
+        messages += [(f"task_{kind}", render_change(client["name"], event, kind))
+                     for kind in ("added", "removed") if getattr(event.changes, kind)]
+    requests: list[Event] = [
+        WhatsAppMessageRequested(
+            idempotency_key=idempotency_key(event.client_id, group, slot if due else None, text),
+            session=WhatsAppSession.BROADCAST, chat_id=group, text=text, purpose=purpose,
+            client_id=event.client_id, requested_at=event.fetched_at,
+        )
+        for purpose, text in messages
+        for group in client["whatsapp_groups"]
+    ]
     if requests:
         await ctx.append(f"notify:{event.client_id}", requests)
     await ctx.conn.execute(

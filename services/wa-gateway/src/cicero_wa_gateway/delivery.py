@@ -41,7 +41,7 @@ class DeliveryWorker:
                     await listener.add_listener(NOTIFY_CHANNEL_PREFIX + service.schema,
                                                 lambda *_: self._wakeup.set())
                 self._wakeup.clear()
-                sent = await self.deliver_due() if await self._provider.ready() else 0
+                sent = await self.deliver_pass()
                 if sent == 0:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._wait(stop), timeout=1.0)
@@ -59,6 +59,12 @@ class DeliveryWorker:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+    async def deliver_pass(self) -> int:
+        """One pass of the loop: nothing is claimed while the provider is not ready (messages wait)."""
+        if not await self._provider.ready():
+            return 0
+        return await self.deliver_due()
 
     async def deliver_due(self, limit: int = 20) -> int:
         now = utc_now()
@@ -98,11 +104,15 @@ class DeliveryWorker:
     async def _record_sent(self, row: asyncpg.Record, provider_id: str) -> None:
         now = utc_now()
         async with self._service.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
+            updated = await conn.execute(
                 """UPDATE wa_outbox SET status = 'sent', provider_message_id = $2, last_error = NULL,
-                   updated_at = $3 WHERE idempotency_key = $1""",
-                row["idempotency_key"], provider_id, now,
+                   updated_at = $3 WHERE idempotency_key = $1 AND status = 'processing' AND attempts = $4""",
+                row["idempotency_key"], provider_id, now, row["attempts"],
             )
+            if not _changed(updated):
+                log.warning("send result arrived after the row was reclaimed; not recorded twice",
+                            extra={"attempt": row["attempts"]})
+                return
             await self._service.store.append(conn, f"wa:{row['idempotency_key']}", [WhatsAppMessageSent(
                 idempotency_key=row["idempotency_key"], session=WhatsAppSession(row["session"]),
                 chat_id=row["chat_id"], provider=self._provider.name, provider_message_id=provider_id,
@@ -117,11 +127,14 @@ class DeliveryWorker:
         final = is_final(attempt, self._settings.wa_max_attempts, permanent)
         next_at = now + retry_delay(attempt, self._settings.wa_retry_base_s, self._settings.wa_retry_max_s)
         async with self._service.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
+            updated = await conn.execute(
                 """UPDATE wa_outbox SET status = $2, next_attempt_at = $3, last_error = $4, updated_at = $5
-                   WHERE idempotency_key = $1""",
+                   WHERE idempotency_key = $1 AND status = 'processing' AND attempts = $6""",
                 row["idempotency_key"], "dead_letter" if final else "pending", next_at, reason[:1000], now,
+                attempt,
             )
+            if not _changed(updated):
+                return
             await self._service.store.append(conn, f"wa:{row['idempotency_key']}", [WhatsAppMessageFailed(
                 idempotency_key=row["idempotency_key"], session=WhatsAppSession(row["session"]),
                 chat_id=row["chat_id"], provider=self._provider.name, reason=reason[:1000], attempt=attempt,
@@ -129,3 +142,8 @@ class DeliveryWorker:
             )], metadata=self._metadata(row))
         log.warning("whatsapp send failed", extra={"chat": mask_phone(row["chat_id"]), "attempt": attempt,
                                                    "final": final, "reason": mask_phone(reason[:300])})
+
+
+def _changed(status: str) -> bool:
+    """A row still ours: it was not reclaimed by another worker after the processing timeout."""
+    return not status.endswith(" 0")

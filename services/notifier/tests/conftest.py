@@ -1,0 +1,33 @@
+"""The notifier service exactly as production wires it, on a fresh schema and a fresh bus namespace."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+from cicero_notifier.main import build
+from cicero_runtime.service import Service
+from cicero_runtime.settings import RuntimeSettings
+from cicero_runtime.testing.fixtures import create_service_schema, drop_schema
+from cicero_runtime.topology import BusNames
+
+
+@pytest_asyncio.fixture
+async def notifier_schema(database_url: str) -> AsyncIterator[str]:
+    schema = await create_service_schema(database_url, "notifier")
+    yield schema
+    await drop_schema(database_url, schema)
+
+
+@pytest_asyncio.fixture
+async def notifier(
+    database_url: str, amqp_url: str, namespace: str, bus_names: BusNames, notifier_schema: str
+) -> AsyncIterator[Service]:
+    # the aliases, not the field names: RuntimeSettings ignores ``db_schema=`` / ``namespace=`` keywords
+    settings = RuntimeSettings(database_url=database_url, amqp_url=amqp_url,
+                               CICERO_DB_SCHEMA=notifier_schema, CICERO_NAMESPACE=namespace)
+    service = build(settings)
+    assert service.schema == notifier_schema and service.names.namespace == namespace
+    await service.start(with_relay=False, with_consumers=False, with_health=False, with_background=False)
+    yield service
+    await service.stop()

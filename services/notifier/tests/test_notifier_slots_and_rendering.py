@@ -1,0 +1,217 @@
+"""Slot logic (DOMAIN §5) and the Indonesian rendering of task messages: pure functions of event time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from cicero_contracts.events.ingest import ClientFetchCompleted
+from cicero_contracts.schema_files import load_example
+from cicero_notifier.formatting import date_id, number_id, short_caption, time_wib
+from cicero_notifier.slots import in_hourly_window, is_slot_due, slot_key
+from cicero_notifier.task_list import render_change, render_task_list
+from cicero_notifier.task_notifications import idempotency_key
+from cicero_runtime.clock import WIB
+
+
+def wib(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+        ) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=WIB)
+
+
+# -- slots ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("instant", "expected"), [
+    (wib(2026, 3, 10, 14, 5), "2026-03-10-14@05"),
+    (wib(2026, 3, 10, 14, 5, 0, 1), "2026-03-10-14@05"),
+    (wib(2026, 3, 10, 14, 30), "2026-03-10-14@05"),
+    (wib(2026, 3, 10, 14, 59, 59), "2026-03-10-14@05"),
+    (wib(2026, 3, 10, 15, 4, 59), "2026-03-10-14@05"),
+    (wib(2026, 3, 10, 14, 4), "2026-03-10-13@05"),
+    (wib(2026, 3, 10, 14, 0), "2026-03-10-13@05"),
+    (wib(2026, 3, 10, 6, 5), "2026-03-10-06@05"),
+    (wib(2026, 3, 10, 0, 5), "2026-03-10-00@05"),
+    (wib(2026, 3, 10, 0, 3), "2026-03-09-23@05"),  # 00:00–00:04 belongs to the previous day's 23@05
+    (wib(2026, 3, 10, 0, 0), "2026-03-09-23@05"),
+    (wib(2026, 3, 1, 0, 4), "2026-02-28-23@05"),
+    (wib(2027, 1, 1, 0, 2), "2026-12-31-23@05"),
+    (datetime(2026, 3, 10, 7, 5, tzinfo=UTC), "2026-03-10-14@05"),  # UTC converted to WIB
+    (datetime(2026, 3, 10, 7, 4, tzinfo=UTC), "2026-03-10-13@05"),
+    (datetime(2026, 3, 9, 17, 3, tzinfo=UTC), "2026-03-09-23@05"),  # 00:03 WIB on the 10th
+    (datetime(2026, 3, 9, 17, 5, tzinfo=UTC), "2026-03-10-00@05"),
+    (datetime(2026, 3, 10, 23, 5, tzinfo=timezone(timedelta(hours=9))), "2026-03-10-21@05"),  # WIT
+])
+def test_slot_key(instant: datetime, expected: str) -> None:
+    assert slot_key(instant) == expected
+
+
+@pytest.mark.parametrize(("instant", "inside"), [
+    (wib(2026, 3, 10, 5, 59, 59), False),
+    (wib(2026, 3, 10, 6, 0), True),
+    (wib(2026, 3, 10, 6, 5), True),
+    (wib(2026, 3, 10, 12, 0), True),
+    (wib(2026, 3, 10, 17, 5), True),
+    (wib(2026, 3, 10, 17, 59, 59), True),
+    (wib(2026, 3, 10, 18, 0), False),
+    (wib(2026, 3, 10, 19, 5), False),
+    (wib(2026, 3, 10, 0, 3), False),
+    (datetime(2026, 3, 9, 22, 59, tzinfo=UTC), False),  # 05:59 WIB
+    (datetime(2026, 3, 9, 23, 0, tzinfo=UTC), True),  # 06:00 WIB
+    (datetime(2026, 3, 10, 10, 59, tzinfo=UTC), True),  # 17:59 WIB
+    (datetime(2026, 3, 10, 11, 0, tzinfo=UTC), False),  # 18:00 WIB
+])
+def test_hourly_window_is_0600_to_1759_wib(instant: datetime, inside: bool) -> None:
+    assert in_hourly_window(instant) is inside
+
+
+@pytest.mark.parametrize(("instant", "last_slot", "due"), [
+    (wib(2026, 3, 10, 14, 5), None, True),
+    (wib(2026, 3, 10, 14, 5), "2026-03-10-13@05", True),
+    (wib(2026, 3, 10, 14, 5), "2026-03-10-14@05", False),
+    (wib(2026, 3, 10, 14, 30), "2026-03-10-14@05", False),
+    (wib(2026, 3, 10, 15, 4), "2026-03-10-14@05", False),  # still the 14@05 slot
+    (wib(2026, 3, 10, 15, 5), "2026-03-10-14@05", True),
+    (wib(2026, 3, 11, 14, 5), "2026-03-10-14@05", True),  # same hour, the next day
+    (wib(2026, 3, 10, 6, 5), "2026-03-09-17@05", True),
+    (wib(2026, 3, 10, 6, 3), None, True),  # the window is about the time (its slot is 05@05)
+    (wib(2026, 3, 10, 18, 3), "2026-03-10-16@05", False),  # slot 17@05, but 18:03 is outside the window
+    (wib(2026, 3, 10, 19, 5), None, False),
+    (wib(2026, 3, 10, 19, 5), "2026-03-10-17@05", False),
+    (wib(2026, 3, 10, 17, 5), "2026-03-10-16@05", True),
+])
+def test_is_slot_due(instant: datetime, last_slot: str | None, due: bool) -> None:
+    assert is_slot_due(instant, last_slot) is due
+
+
+def test_idempotency_keys_are_per_slot_for_lists_and_per_content_for_changes() -> None:
+    group = "120363025550001111@g.us"
+    assert idempotency_key("POLRES_A", group, "2026-03-10-14@05", "x") == f"task:POLRES_A:{group}:2026-03-10-14@05"
+    assert idempotency_key("POLRES_A", group, "2026-03-10-14@05", "y") == f"task:POLRES_A:{group}:2026-03-10-14@05"
+    first = idempotency_key("POLRES_A", group, None, "konten baru 1")
+    assert first.startswith(f"change:POLRES_A:{group}:") and len(first.rsplit(":", 1)[1]) == 24
+    assert idempotency_key("POLRES_A", group, None, "konten baru 1") == first
+    assert idempotency_key("POLRES_A", group, None, "konten baru 2") != first
+    assert idempotency_key("POLRES_A", "120363025550002222@g.us", None, "konten baru 1") != first
+
+
+# -- formatting ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0, "0"), (7, "7"), (999, "999"), (1000, "1.000"), (1200, "1.200"), (12345, "12.345"),
+    (1234567, "1.234.567"), (1000000000, "1.000.000.000"),
+])
+def test_number_id_uses_dots_for_thousands(value: int, text: str) -> None:
+    assert number_id(value) == text
+
+
+@pytest.mark.parametrize(("instant", "text"), [
+    (wib(2026, 3, 9, 8, 0), "Senin, 9 Maret 2026"),
+    (wib(2026, 3, 10, 8, 0), "Selasa, 10 Maret 2026"),
+    (wib(2026, 3, 11, 8, 0), "Rabu, 11 Maret 2026"),
+    (wib(2026, 3, 12, 8, 0), "Kamis, 12 Maret 2026"),
+    (wib(2026, 3, 13, 8, 0), "Jumat, 13 Maret 2026"),
+    (wib(2026, 3, 14, 8, 0), "Sabtu, 14 Maret 2026"),
+    (wib(2026, 3, 15, 8, 0), "Minggu, 15 Maret 2026"),
+    (wib(2026, 1, 1, 8, 0), "Kamis, 1 Januari 2026"),
+    (wib(2026, 2, 2, 8, 0), "Senin, 2 Februari 2026"),
+    (wib(2026, 4, 1, 8, 0), "Rabu, 1 April 2026"),
+    (wib(2026, 5, 1, 8, 0), "Jumat, 1 Mei 2026"),
+    (wib(2026, 6, 1, 8, 0), "Senin, 1 Juni 2026"),
+    (wib(2026, 7, 1, 8, 0), "Rabu, 1 Juli 2026"),
+    (wib(2026, 8, 17, 8, 0), "Senin, 17 Agustus 2026"),
+    (wib(2026, 9, 1, 8, 0), "Selasa, 1 September 2026"),
+    (wib(2026, 10, 1, 8, 0), "Kamis, 1 Oktober 2026"),
+    (wib(2026, 11, 1, 8, 0), "Minggu, 1 November 2026"),
+    (wib(2026, 12, 31, 8, 0), "Kamis, 31 Desember 2026"),
+    (datetime(2026, 3, 9, 17, 30, tzinfo=UTC), "Selasa, 10 Maret 2026"),  # 00:30 WIB: the WIB day
+])
+def test_date_id_is_indonesian_and_in_wib(instant: datetime, text: str) -> None:
+    assert date_id(instant) == text
+
+
+@pytest.mark.parametrize(("instant", "text"), [
+    (datetime(2026, 3, 10, 7, 5, tzinfo=UTC), "14:05 WIB"),
+    (datetime(2026, 3, 9, 17, 0, tzinfo=UTC), "00:00 WIB"),
+    (wib(2026, 3, 10, 9, 7), "09:07 WIB"),
+])
+def test_time_wib(instant: datetime, text: str) -> None:
+    assert time_wib(instant) == text
+
+
+@pytest.mark.parametrize(("caption", "limit", "expected"), [
+    ("", 80, ""),
+    ("Giat patroli", 80, "Giat patroli"),
+    ("  Giat\npatroli\t\tdialogis  ", 80, "Giat patroli dialogis"),
+    ("a" * 80, 80, "a" * 80),
+    ("a" * 81, 80, "a" * 79 + "…"),
+    ("kata " * 10, 11, "kata kata…"),  # no trailing space before the ellipsis
+    ("kata " * 10, 12, "kata kata k…"),
+])
+def test_short_caption(caption: str, limit: int, expected: str) -> None:
+    assert short_caption(caption, limit) == expected
+    assert len(short_caption(caption, limit)) <= limit
+
+
+# -- the task list ---------------------------------------------------------------------------------------
+
+
+def fetch(**changes: Any) -> ClientFetchCompleted:
+    return ClientFetchCompleted.model_validate(load_example("ClientFetchCompleted", 1) | changes)
+
+
+def test_task_list_content() -> None:
+    text = render_task_list("Polres Demo", fetch())
+    lines = text.splitlines()
+    assert lines[0] == "Mohon ijin Komandan,"
+    assert "Polres Demo" in lines[1]
+    assert lines[2] == "Selasa, 10 Maret 2026, pengambilan data 14:05 WIB"
+    assert "Instagram: 1 konten hari ini" in lines
+    assert "TikTok: 1 konten hari ini" in lines
+    assert "Perubahan: 1 konten baru, 0 konten dihapus" in lines
+    assert "1. [Instagram] https://www.instagram.com/p/C4abcDEFghi/" in lines
+    assert "   Giat patroli dialogis #polri #presisi" in lines
+    assert "   Diunggah 08:15 WIB · 1.200 suka" in lines  # published 01:15Z; the IG like count
+    assert "2. [TikTok] https://www.tiktok.com/@polres_demo_tt/video/7345012345678901234" in lines
+    assert "   Diunggah 09:00 WIB · 8 komentar" in lines  # the TikTok comment count
+    assert "Belum ada konten hari ini." not in text
+    assert text.index("1. [Instagram]") < text.index("2. [TikTok]")
+
+
+def test_task_list_without_posts_says_so_in_one_sentence() -> None:
+    text = render_task_list("Polres Demo", fetch(posts=[], changes={"added": [], "removed": []}))
+    assert text.startswith("Mohon ijin Komandan,\n")
+    assert "Instagram: 0 konten hari ini" in text and "TikTok: 0 konten hari ini" in text
+    assert "Belum ada konten hari ini." in text
+    assert "Perubahan" not in text and "Diunggah" not in text
+
+
+def test_task_list_shortens_long_captions_and_formats_big_counts() -> None:
+    example = load_example("ClientFetchCompleted", 1)
+    post = example["posts"][0] | {"caption": "Giat " + "patroli " * 40, "like_count": 1234567}
+    tiktok = example["posts"][1] | {"caption": "", "comment_count": 25000}
+    text = render_task_list("Polres Demo", fetch(posts=[post, tiktok]))
+    caption_line = next(line for line in text.splitlines() if line.startswith("   Giat"))
+    assert caption_line.endswith("…") and len(caption_line.strip()) <= 80
+    assert "1.234.567 suka" in text
+    assert "25.000 komentar" in text
+    assert "(tanpa keterangan)" in text
+
+
+def test_change_messages_list_one_kind_of_change_each() -> None:
+    removed = {"platform": "tiktok", "post_id": "7345000000000000001",
+               "link": "https://www.tiktok.com/@polres_demo_tt/video/7345000000000000001"}
+    event = fetch(changes={"added": load_example("ClientFetchCompleted", 1)["changes"]["added"],
+                           "removed": [removed]})
+    added_text = render_change("Polres Demo", event, "added")
+    removed_text = render_change("Polres Demo", event, "removed")
+    assert added_text.startswith("Mohon ijin Komandan,\n") and removed_text.startswith("Mohon ijin Komandan,\n")
+    assert "Konten Baru Polres Demo" in added_text and "Konten Dihapus Polres Demo" in removed_text
+    assert "1. [Instagram] https://www.instagram.com/p/C4abcDEFghi/" in added_text
+    assert "Giat patroli dialogis" in added_text and "Diunggah 08:15 WIB" in added_text
+    assert "tiktok.com" not in added_text
+    assert "1. [TikTok] https://www.tiktok.com/@polres_demo_tt/video/7345000000000000001" in removed_text
+    assert "instagram.com" not in removed_text
+    assert "14:05 WIB" in added_text and "14:05 WIB" in removed_text
