@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from pydantic import ValidationError
-
 from cicero_runtime.logs import configure_logging, extra, mask_phone
 from cicero_runtime.settings import RuntimeSettings
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(
@@ -28,13 +26,6 @@ def test_phone_numbers_are_masked(text: str, expected: str) -> None:
     assert mask_phone(text) == expected
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def test_log_line_is_json_with_trace_id_and_masked_numbers(
@@ -56,11 +47,11 @@ def test_log_line_is_json_with_trace_id_and_masked_numbers(
 
 def test_bad_settings_name_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CICERO_DB_SCHEMA", "Robert'); DROP TABLE")
-    with pytest.raises(ValidationError, match="db_schema|CICERO_DB_SCHEMA"):
+    with pytest.raises(ValidationError, match=r"db_schema|CICERO_DB_SCHEMA"):
         RuntimeSettings()
     monkeypatch.setenv("CICERO_DB_SCHEMA", "ok_schema")
     monkeypatch.setenv("MAX_ATTEMPTS", "0")
-    with pytest.raises(ValidationError, match="max_attempts|MAX_ATTEMPTS"):
+    with pytest.raises(ValidationError, match=r"max_attempts|MAX_ATTEMPTS"):
         RuntimeSettings()
 
 

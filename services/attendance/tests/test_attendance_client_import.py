@@ -90,7 +90,8 @@ def test_enabled_flags_default_to_having_a_handle() -> None:
     ("POLRES_A,Polres A,ORG,,,,,,,0812,,,", "operator_numbers: '0812' is not a phone number"),
     ("POLRES_A,Polres A,ORG,,,,,,,,12345,,", "super_admin_numbers: '12345' is not a phone number"),
     ("POLRES_A,Polres A,ORG,,,,,,,081234567890 081298765432,,,",
-     "operator_numbers: '081234567890 081298765432' is not one phone number (more than 15 digits; separate several numbers with ';')"),
+     "operator_numbers: '081234567890 081298765432' is not one phone number "
+     "(more than 15 digits; separate several numbers with ';')"),
     ("POLRES_A,Polres A,ORG,,,,,,grup-polres,,,,", "whatsapp_groups: 'grup-polres' is not a WhatsApp group id"),
     ("POLRES_A,Polres A,ORG,,,,,,,,,,,extra", "14 cells but the header has 13 columns"),
 ])

@@ -13,7 +13,10 @@ async def on_client_snapshot(event: ClientRegistered | ClientUpdated, ctx: Handl
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (client_id) DO UPDATE SET
              name = $2, active = $3, instagram_username = $4, instagram_enabled = $5, tiktok_username = $6,
-             tiktok_sec_uid = coalesce($7, clients.tiktok_sec_uid), tiktok_enabled = $8, updated_at = now()""",
+             tiktok_sec_uid = CASE WHEN $7::text IS NOT NULL THEN $7
+                                   WHEN clients.tiktok_username IS DISTINCT FROM $6 THEN NULL
+                                   ELSE clients.tiktok_sec_uid END,
+             tiktok_enabled = $8, updated_at = now()""",
         event.client_id, event.name, event.active, event.instagram_username, event.instagram_enabled,
         event.tiktok_username, event.tiktok_sec_uid, event.tiktok_enabled,
     )

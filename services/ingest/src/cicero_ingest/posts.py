@@ -35,7 +35,13 @@ def _caption(raw: Any) -> str:
     return str(raw or "")
 
 
+def _item_id(item: Any) -> str:
+    return str(item.get("id", "?")) if isinstance(item, dict) else "?"
+
+
 def instagram_post(item: dict[str, Any]) -> FetchedPost:
+    if not isinstance(item, dict):
+        raise MalformedItem(f"instagram item is not an object: {item!r:.100}")
     try:
         code = str(item["code"])
         return FetchedPost(
@@ -51,11 +57,13 @@ def instagram_post(item: dict[str, Any]) -> FetchedPost:
             like_count=int(item.get("like_count") or 0),
             comment_count=int(item.get("comment_count") or 0),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedItem(f"instagram item {item.get('id', '?')}: {exc!r}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+        raise MalformedItem(f"instagram item {_item_id(item)}: {exc!r}") from exc
 
 
 def tiktok_post(item: dict[str, Any], username: str) -> FetchedPost:
+    if not isinstance(item, dict):
+        raise MalformedItem(f"tiktok item is not an object: {item!r:.100}")
     try:
         stats = item.get("stats") or {}
         video_id = str(item["id"])
@@ -72,8 +80,8 @@ def tiktok_post(item: dict[str, Any], username: str) -> FetchedPost:
             like_count=int(stats.get("diggCount") or 0),
             comment_count=int(stats.get("commentCount") or 0),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedItem(f"tiktok item {item.get('id', '?')}: {exc!r}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+        raise MalformedItem(f"tiktok item {_item_id(item)}: {exc!r}") from exc
 
 
 def todays_posts(posts: list[FetchedPost], day: date) -> list[FetchedPost]:

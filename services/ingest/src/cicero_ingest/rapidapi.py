@@ -47,7 +47,10 @@ class RapidApiClient:
         for _ in range(s.max_pages):
             params = {"username_or_id_or_url": username} | ({"pagination_token": token} if token else {})
             body = await self._get(s.instagram_base_url, s.instagram_host, "/v1/posts", params)
-            items = (body.get("data") or {}).get("items") or []
+            data = body.get("data") or {}
+            items = (data.get("items") if isinstance(data, dict) else None) or []
+            if not isinstance(items, list):
+                raise PlatformError("GET /v1/posts: data.items is not a list")
             page = [instagram_post(i) for i in items]
             posts.extend(page)
             token = body.get("pagination_token") or None
@@ -73,6 +76,8 @@ class RapidApiClient:
             data = body.get("data") if isinstance(body.get("data"), dict) else body
             assert isinstance(data, dict)
             items = data.get("itemList") or body.get("itemList") or []
+            if not isinstance(items, list):
+                raise PlatformError("GET /api/user/posts: itemList is not a list")
             page = [tiktok_post(i, username) for i in items]
             posts.extend(page)
             if not data.get("hasMore") or any(is_older_than_day(p, day) for p in page):

@@ -25,7 +25,7 @@ async def run_due(service: Service, now: datetime) -> list[str]:
     fired: list[str] = []
     async with service.pool.acquire() as conn:
         for schedule in SCHEDULES.values():
-            last = await repository.last_claimed(conn, schedule.name)
+            last = await repository.last_claimed(conn, schedule.name, now)
             since = max(last, now - LOOKBACK) if last else now - schedule.grace
             for at in due_times(schedule, since, now):
                 if within_grace(schedule, at, now):

@@ -45,7 +45,8 @@ async def fire(
             if respect_pause and not manual and await repository.is_paused(conn, schedule.name):
                 return FireResult(tid, False, "paused")
             if not await repository.claim_tick(conn, tid, schedule.name, scheduled_for, "fired", manual):
-                return FireResult(tid, False, "already fired")
+                status = await repository.tick_status(conn, tid)  # "missed" ticks are never fired later
+                return FireResult(tid, False, f"already {status or 'fired'}")
             event = TickFired(
                 tick_id=tid, schedule=schedule.name, phase=schedule.phase, scheduled_for=scheduled_for,
                 fired_at=utc_now(), mandatory=schedule.mandatory, manual=manual,

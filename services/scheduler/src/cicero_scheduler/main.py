@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, cast
 
 from cicero_runtime.clock import parse_instant, utc_now
@@ -26,15 +27,25 @@ def build(settings: RuntimeSettings) -> Service:
     return service
 
 
+def _instant(text: str) -> datetime:
+    """``--at``: checked while parsing, so a bad time is a usage error before anything is touched."""
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid ISO-8601 time {text!r} (e.g. 2026-03-10T14:05:00+07:00; no offset = WIB)"
+        ) from None
+
+
 def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[], Service]) -> None:
     fire_cmd = sub.add_parser("fire", help="fire a schedule by hand for a given time")
     fire_cmd.add_argument("schedule", choices=sorted(SCHEDULES))
-    fire_cmd.add_argument("--at", help="ISO-8601 time (no offset = WIB); default now")
+    fire_cmd.add_argument("--at", type=_instant, help="ISO-8601 time (no offset = WIB); default now")
     fire_cmd.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the publish")
 
     async def do_fire(args: argparse.Namespace) -> int:
         schedule = get_schedule(args.schedule)
-        at = parse_instant(args.at) if args.at else utc_now()
+        at: datetime = args.at or utc_now()
         service = make_service()
         await service.start(with_consumers=False, with_health=False, with_background=False)
         try:

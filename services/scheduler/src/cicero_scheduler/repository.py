@@ -31,8 +31,19 @@ async def set_paused(conn: asyncpg.Connection, schedule: str, paused: bool) -> N
     )
 
 
-async def last_claimed(conn: asyncpg.Connection, schedule: str) -> datetime | None:
+async def last_claimed(conn: asyncpg.Connection, schedule: str, until: datetime) -> datetime | None:
+    """The clock's own progress: the latest automatic claim (fired or missed) not after ``until``.
+
+    Manual fires are left out: an operator firing a schedule for a later instant (a demo, a test run)
+    must not make the clock skip every tick up to that instant.
+    """
     value: datetime | None = await conn.fetchval(
-        "SELECT max(scheduled_for) FROM ticks WHERE schedule = $1", schedule
+        "SELECT max(scheduled_for) FROM ticks WHERE schedule = $1 AND NOT manual AND scheduled_for <= $2",
+        schedule, until,
     )
+    return value
+
+
+async def tick_status(conn: asyncpg.Connection, tick_id: str) -> str | None:
+    value: str | None = await conn.fetchval("SELECT status FROM ticks WHERE tick_id = $1", tick_id)
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from typing import Any
@@ -43,8 +44,17 @@ def event_envelope_bytes(event: Event, **kwargs: Any) -> bytes:
     return envelope_bytes(event.event_type, event.model_dump(mode="json"), **kwargs)
 
 
+@functools.cache
+def schema_validator(name: str, version: int) -> Any:
+    """The committed schema's validator; the schema itself is checked once, not on every instance."""
+    schema = load_schema(name, version)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def assert_matches_contract(recorded: RecordedEvent) -> None:
     """A produced event must satisfy the committed JSON Schema and parse back into its model."""
-    jsonschema.validate(recorded.payload, load_schema(recorded.event_type, recorded.schema_version))
-    jsonschema.validate(json.loads(recorded.envelope().model_dump_json()), load_schema("Envelope", 1))
+    schema_validator(recorded.event_type, recorded.schema_version).validate(recorded.payload)
+    schema_validator("Envelope", 1).validate(json.loads(recorded.envelope().model_dump_json()))
     REGISTRY.parse(recorded.event_type, recorded.schema_version, recorded.payload)

@@ -7,9 +7,10 @@ Isolation: each test gets a fresh Postgres schema (dropped afterwards) and a fre
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aio_pika
@@ -135,3 +136,13 @@ async def bus_names(amqp_url: str, namespace: str) -> AsyncIterator[BusNames]:
     names = BusNames(namespace)
     yield names
     await delete_namespace(amqp_url, names)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """CLI entry points install their own root handler; put pytest's logging back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
