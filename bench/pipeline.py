@@ -33,6 +33,7 @@ from cicero_runtime.consumer import EventConsumer, HandlerContext
 from cicero_runtime.db import create_pool
 from cicero_runtime.event_store import EventStore, RecordedEvent
 from cicero_runtime.relay import AmqpPublisher, OutboxRelay, to_message
+from cicero_runtime.settings import RuntimeSettings
 from cicero_runtime.testing.fixtures import (
     create_schema,
     delete_namespace,
@@ -43,7 +44,7 @@ from cicero_runtime.testing.fixtures import (
 from cicero_runtime.topology import BusNames, declare_topology
 from faststream.rabbit import Channel, RabbitBroker
 
-DEFAULT_EVENTS = 20_000
+DEFAULT_EVENTS = 10_000
 DEFAULT_BATCH = 100
 DEFAULT_WRITERS = 4
 POLL_INTERVAL_S = 0.02
@@ -125,6 +126,7 @@ async def run_pipeline(opts: Options, stack: contextlib.AsyncExitStack, names: B
     broker = RabbitBroker(opts.amqp_url, logger=None, default_channel=channel)
     consumer.attach(broker)
     stack.push_async_callback(broker.stop)
+    stack.push_async_callback(consumer.stop)
     await broker.start()
 
     relay = OutboxRelay(pool, store, AmqpPublisher(amqp, names), opts.database_url)
@@ -209,7 +211,7 @@ async def run_baseline(opts: Options, stack: contextlib.AsyncExitStack, queue_na
 
 
 async def bench(opts: Options) -> dict[str, object]:
-    if "DATABASE_URL" not in os.environ:
+    if opts.database_url == test_database_url():
         await ensure_database(opts.database_url)
     names = BusNames(f"bench{uuid.uuid4().hex[:10]}.")
     baseline_queue = names.name("bench.baseline")
@@ -242,7 +244,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
     default_events = int(os.environ.get("BENCH_EVENTS") or DEFAULT_EVENTS)
     parser.add_argument("--events", type=int, default=default_events, help="events to push through")
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="events per append transaction")
-    parser.add_argument("--prefetch", type=int, default=0, help="consumer prefetch; 0 = broker default")
+    parser.add_argument("--prefetch", type=int, default=RuntimeSettings.model_fields["prefetch_count"].default,
+                        help="consumer prefetch (default: what the services use); 0 = unlimited")
     parser.add_argument("--writers", type=int, default=DEFAULT_WRITERS, help="concurrent appending tasks")
     args = parser.parse_args(argv)
     if args.batch < 1 or args.events < args.batch or args.events % args.batch:

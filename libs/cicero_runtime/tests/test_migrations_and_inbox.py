@@ -91,3 +91,18 @@ async def test_inbox_claims_once_and_rolls_back_with_the_transaction(pool: async
             assert await inbox.claim(conn, "other-consumer", event_id, "TickFired")
         with pytest.raises(RuntimeError, match="inside"):
             await inbox.claim(conn, "c", uuid.uuid4(), "TickFired")
+
+
+async def test_inbox_claims_a_batch_once(pool: asyncpg.Pool) -> None:
+    seen, new_a, new_b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            assert await inbox.claim(conn, "c", seen, "TickFired")
+        async with conn.transaction():
+            fresh = await inbox.claim_many(
+                conn, "c", [(seen, "TickFired"), (new_a, "TickFired"), (new_b, "TickFired"), (new_a, "TickFired")]
+            )
+        assert fresh == {new_a, new_b}
+        async with conn.transaction():
+            assert await inbox.claim_many(conn, "c", [(new_a, "TickFired")]) == set()
+        assert await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'c'") == 3

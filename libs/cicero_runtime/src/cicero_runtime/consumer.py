@@ -14,9 +14,11 @@ if that publish fails the original is requeued, never dropped.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,12 +29,13 @@ from cicero_contracts.names import QueueSpec
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
+from opentelemetry import trace
 from pydantic import ValidationError
 
 from cicero_runtime import inbox
 from cicero_runtime.event_store import EventStore, Metadata, RecordedEvent
 from cicero_runtime.topology import BusNames
-from cicero_runtime.tracing import inject_headers
+from cicero_runtime.tracing import extract_context, inject_headers, tracer
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,11 @@ class Outcome:
     IGNORED = "ignored"
 
 
+async def _whole_message(message: Any) -> Any:
+    """Hand the handler the message itself: cheaper than a context lookup, which costs a thread hop."""
+    return message
+
+
 def decode_envelope(body: bytes) -> Envelope:
     try:
         data = json.loads(body)
@@ -113,6 +121,10 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._registry = registry
         self._handlers: dict[str, Handler] = {}
+        self._arrived: asyncio.Queue[RabbitMessage] = asyncio.Queue()
+        self._broker: RabbitBroker | None = None
+        self._batch_size = 100
+        self._worker: asyncio.Task[None] | None = None
 
     def on(self, event_class: type[E]) -> Callable[[Callable[[E, HandlerContext], Awaitable[None]]], Handler]:
         def register(func: Callable[[E, HandlerContext], Awaitable[None]]) -> Handler:
@@ -121,7 +133,7 @@ class EventConsumer:
 
         return register
 
-    async def process(self, body: bytes) -> str:
+    async def process(self, body: bytes, headers: Mapping[str, Any] | None = None) -> str:
         """Decode, validate and handle one message body; raises on failure (classified by the caller)."""
         envelope = decode_envelope(body)
         handler = self._handlers.get(envelope.event_type)
@@ -129,24 +141,104 @@ class EventConsumer:
             return Outcome.IGNORED
         event = self._registry.parse(envelope.event_type, envelope.schema_version, envelope.payload)
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await inbox.claim(conn, self.name, envelope.event_id, envelope.event_type):
-                return Outcome.DUPLICATE
-            await handler(event, HandlerContext(conn=conn, store=self._store, envelope=envelope))
+            return await self._handle_in(conn, envelope, event, handler, headers or {})
+
+    async def _handle_in(
+        self, conn: asyncpg.Connection, envelope: Envelope, event: Event, handler: Handler,
+        headers: Mapping[str, Any],
+    ) -> str:
+        """Claim the inbox row and run the handler inside the caller's transaction."""
+        if not await inbox.claim(conn, self.name, envelope.event_id, envelope.event_type):
+            return Outcome.DUPLICATE
+        await self._run_handler(conn, envelope, event, handler, headers)
         return Outcome.HANDLED
 
-    def attach(self, broker: RabbitBroker) -> None:
-        """Subscribe to the (already declared) queue with manual acknowledgement."""
-        queue_name = self._names.queue(self.queue)
+    async def _run_handler(
+        self, conn: asyncpg.Connection, envelope: Envelope, event: Event, handler: Handler,
+        headers: Mapping[str, Any],
+    ) -> None:
+        """Run a handler in the producer's trace (the ``traceparent`` the relay put in the headers)."""
+        with tracer("cicero.consumer").start_as_current_span(
+            f"consume {envelope.event_type}", context=extract_context(headers), kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "rabbitmq", "messaging.message.id": str(envelope.event_id),
+                        "cicero.consumer": self.name},
+        ):
+            await handler(event, HandlerContext(conn=conn, store=self._store, envelope=envelope))
 
-        @broker.subscriber(RabbitQueue(queue_name, declare=False), ack_policy=AckPolicy.MANUAL)
-        async def on_message(message: RabbitMessage) -> None:
-            await self.deliver(broker, message)
+    def attach(self, broker: RabbitBroker, batch_size: int = 100) -> None:
+        """Subscribe to the (already declared) queue with manual acknowledgement.
+
+        The subscriber only queues each delivery; one worker handles what has arrived in micro-batches,
+        in arrival order, one transaction per batch (the commit is the expensive part). If anything in
+        a batch fails, nothing of it was committed and each message is handled again on its own, so only
+        the failing one is retried or parked.
+        """
+        queue_name = self._names.queue(self.queue)
+        self._broker = broker
+        self._batch_size = batch_size
+
+        @broker.subscriber(RabbitQueue(queue_name, declare=False), ack_policy=AckPolicy.MANUAL,
+                           decoder=_whole_message)
+        async def on_message(message: Any) -> None:
+            await self._arrived.put(message)
+
+        self._worker = asyncio.create_task(self._run_batches(), name=f"consumer {self.name}")
+
+    async def stop(self) -> None:
+        """Stop handling; deliveries not yet acknowledged are redelivered by the broker (the inbox dedups)."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    async def _run_batches(self) -> None:
+        while True:
+            batch = [await self._arrived.get()]
+            while len(batch) < self._batch_size and not self._arrived.empty():
+                batch.append(self._arrived.get_nowait())
+            try:
+                await self.deliver_batch(batch)
+            except Exception:
+                log.exception("batch delivery failed; its messages will be redelivered",
+                              extra={"consumer": self.name})
+
+    async def deliver_batch(self, batch: list[RabbitMessage]) -> None:
+        assert self._broker is not None
+        ready: list[tuple[RabbitMessage, Envelope, Event, Handler]] = []
+        for message in batch:
+            try:
+                envelope = decode_envelope(message.body)
+                handler = self._handlers.get(envelope.event_type)
+                if handler is None:
+                    await message.ack()
+                    continue
+                event = self._registry.parse(envelope.event_type, envelope.schema_version, envelope.payload)
+            except (ContractError, ValidationError):
+                await self.deliver(self._broker, message)  # classifies and parks it
+                continue
+            ready.append((message, envelope, event, handler))
+        if not ready:
+            return
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                fresh = await inbox.claim_many(conn, self.name, [(e.event_id, e.event_type) for _, e, _, _ in ready])
+                for message, envelope, event, handler in ready:
+                    if envelope.event_id in fresh:
+                        fresh.discard(envelope.event_id)  # a repeat inside the batch runs once
+                        await self._run_handler(conn, envelope, event, handler, message.headers or {})
+        except Exception:
+            for message, *_ in ready:
+                await self.deliver(self._broker, message)
+            return
+        for message, *_ in ready:
+            await message.ack()
 
     async def deliver(self, broker: RabbitBroker, message: RabbitMessage) -> None:
         headers = dict(message.headers or {})
         attempt = int(headers.get("x-attempt", 1))
         try:
-            outcome = await self.process(message.body)
+            outcome = await self.process(message.body, message.headers)
             log.debug("message %s", outcome, extra={"consumer": self.name})
         except (ContractError, PermanentError, ValidationError) as exc:
             await self._forward(broker, message, headers, self._names.dead_letter_queue(self.queue),

@@ -20,8 +20,7 @@ import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractRobustConnection
 from cicero_contracts.names import QueueSpec
-from faststream.rabbit import RabbitBroker
-from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from faststream.rabbit import Channel, RabbitBroker
 
 from cicero_runtime.consumer import EventConsumer
 from cicero_runtime.db import create_pool
@@ -104,14 +103,14 @@ class Service:
         if with_consumers and self._consumer_specs:
             self.broker = RabbitBroker(
                 self.settings.amqp_url,
-                middlewares=[RabbitTelemetryMiddleware()],
+                default_channel=Channel(prefetch_count=self.settings.prefetch_count),
                 logger=logging.getLogger(f"cicero.{self.name}.broker"),
                 log_level=logging.DEBUG,
             )
             await self.broker.connect()
             for inbox_name, _, _ in self._consumer_specs:
                 consumer = self.make_consumer(inbox_name)
-                consumer.attach(self.broker)
+                consumer.attach(self.broker, batch_size=self.settings.consumer_batch_size)
                 self.consumers.append(consumer)
             await self.broker.start()
         for task in self._background if with_background else []:
@@ -170,6 +169,8 @@ class Service:
         self.stop_event.set()
         if self._health is not None:
             await self._health.stop()
+        for consumer in self.consumers:
+            await consumer.stop()
         if self.broker is not None:
             await self.broker.stop()
         for task in self._tasks:

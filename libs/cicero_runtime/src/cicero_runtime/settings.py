@@ -41,7 +41,9 @@ class RuntimeSettings(BaseSettings):
     relay_poll_interval_s: float = Field(default=1.0, gt=0)
     startup_timeout_s: float = Field(default=60.0, gt=0)
     """How long a starting process waits for PostgreSQL and RabbitMQ before giving up."""
-    prefetch_count: int = Field(default=32, ge=1)
+    prefetch_count: int = Field(default=256, ge=1)
+    consumer_batch_size: int = Field(default=100, ge=1)
+    """Most messages a consumer handles in one transaction (micro-batching under load)."""
 
     @field_validator("db_schema")
     @classmethod
