@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
@@ -36,8 +36,8 @@ class _TraceAndRedact(logging.Filter):
         return True
 
 
-def configure_logging(service: str, fmt: str = "json", level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(service: str, fmt: str = "json", level: str = "INFO", stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.addFilter(_TraceAndRedact(service))
     if fmt == "json":
         formatter: logging.Formatter = JsonFormatter(

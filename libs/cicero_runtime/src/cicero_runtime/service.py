@@ -21,6 +21,7 @@ import asyncpg
 from aio_pika.abc import AbstractRobustConnection
 from cicero_contracts.names import QueueSpec
 from faststream.rabbit import Channel, RabbitBroker
+from pydantic import ValidationError
 
 from cicero_runtime.consumer import EventConsumer
 from cicero_runtime.db import create_pool
@@ -210,8 +211,12 @@ def run_cli(
     sub.add_parser("run", help="run the service until SIGTERM")
     sub.add_parser("migrate", help="apply the database migrations of this service")
     sub.add_parser("health", help="exit 0 when the running service reports healthy")
-    settings = settings_factory()
-    configure_logging(f"cicero-{name}", settings.log_format, settings.log_level)
+    try:
+        settings = settings_factory()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        print(f"cicero-{name}: invalid settings: {problems}", file=sys.stderr)
+        return 2
 
     def make_service() -> Service:
         return build(settings)
@@ -219,6 +224,9 @@ def run_cli(
     if extra_commands is not None:
         extra_commands(sub, make_service)
     args = parser.parse_args(argv)
+    # a long-running service logs to stdout (containers); a one-shot command keeps stdout for its result
+    configure_logging(f"cicero-{name}", settings.log_format, settings.log_level,
+                      stream=sys.stdout if args.command == "run" else sys.stderr)
 
     if args.command == "health":
         ok, detail = probe(settings.health_port)
