@@ -11,7 +11,7 @@ from cicero_ingest.main import build
 from cicero_ingest.settings import IngestSettings
 from cicero_rapidapi_sim.server import RunningSimulator, running_simulator
 from cicero_runtime.service import Service
-from cicero_runtime.testing.fixtures import create_service_schema, drop_schema
+from cicero_runtime.testing.fixtures import service_schema, service_settings
 from cicero_runtime.topology import BusNames
 
 SIM_TODAY = "2026-03-10"
@@ -19,16 +19,9 @@ SIM_TODAY = "2026-03-10"
 
 def ingest_settings(sim: RunningSimulator, database_url: str = "", schema: str = "", namespace: str = "",
                     **overrides: Any) -> IngestSettings:
-    # db_schema / namespace are declared with validation aliases (CICERO_DB_SCHEMA, CICERO_NAMESPACE) and the
-    # settings do not populate by field name, so ``db_schema=...`` would be silently ignored: pass the aliases.
-    values: dict[str, Any] = {
-        "database_url": database_url or "postgresql://unused", "instagram_base_url": sim.base_url,
-        "tiktok_base_url": sim.base_url, "rapidapi_key": sim.api_key,
-        "CICERO_DB_SCHEMA": schema, "CICERO_NAMESPACE": namespace,
-    }
-    settings = IngestSettings(**(values | overrides))
-    assert (settings.db_schema, settings.namespace) == (schema, namespace)
-    return settings
+    return service_settings(IngestSettings, database_url or "postgresql://unused", schema, namespace,
+                            **({"instagram_base_url": sim.base_url, "tiktok_base_url": sim.base_url,
+                                "rapidapi_key": sim.api_key} | overrides))
 
 
 SettingsFactory = Callable[..., IngestSettings]
@@ -58,9 +51,8 @@ def sim(sim_server: RunningSimulator) -> RunningSimulator:
 
 @pytest_asyncio.fixture
 async def ingest_schema(database_url: str) -> AsyncIterator[str]:
-    schema = await create_service_schema(database_url, "ingest")
-    yield schema
-    await drop_schema(database_url, schema)
+    async with service_schema(database_url, "ingest") as schema:
+        yield schema
 
 
 ServiceFactory = Callable[..., Awaitable[Service]]

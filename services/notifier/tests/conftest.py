@@ -8,26 +8,20 @@ import pytest_asyncio
 from cicero_notifier.main import build
 from cicero_runtime.service import Service
 from cicero_runtime.settings import RuntimeSettings
-from cicero_runtime.testing.fixtures import create_service_schema, drop_schema
+from cicero_runtime.testing.fixtures import service_schema, service_settings, started_service
 from cicero_runtime.topology import BusNames
 
 
 @pytest_asyncio.fixture
 async def notifier_schema(database_url: str) -> AsyncIterator[str]:
-    schema = await create_service_schema(database_url, "notifier")
-    yield schema
-    await drop_schema(database_url, schema)
+    async with service_schema(database_url, "notifier") as schema:
+        yield schema
 
 
 @pytest_asyncio.fixture
 async def notifier(
     database_url: str, amqp_url: str, namespace: str, bus_names: BusNames, notifier_schema: str
 ) -> AsyncIterator[Service]:
-    # the aliases, not the field names: RuntimeSettings ignores ``db_schema=`` / ``namespace=`` keywords
-    settings = RuntimeSettings(database_url=database_url, amqp_url=amqp_url,
-                               CICERO_DB_SCHEMA=notifier_schema, CICERO_NAMESPACE=namespace)
-    service = build(settings)
-    assert service.schema == notifier_schema and service.names.namespace == namespace
-    await service.start(with_relay=False, with_consumers=False, with_health=False, with_background=False)
-    yield service
-    await service.stop()
+    settings = service_settings(RuntimeSettings, database_url, notifier_schema, namespace, amqp_url=amqp_url)
+    async with started_service(build(settings)) as service:
+        yield service

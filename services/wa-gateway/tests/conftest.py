@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from cicero_runtime.service import Service
-from cicero_runtime.testing.fixtures import create_service_schema, drop_schema
+from cicero_runtime.testing.fixtures import service_schema, service_settings, started_service
 from cicero_runtime.topology import BusNames
 from cicero_wa_gateway.main import build
 from cicero_wa_gateway.settings import GatewaySettings
@@ -16,25 +16,18 @@ from cicero_wa_gateway.settings import GatewaySettings
 
 @pytest_asyncio.fixture
 async def gateway_schema(database_url: str) -> AsyncIterator[str]:
-    schema = await create_service_schema(database_url, "wa_gateway")
-    yield schema
-    await drop_schema(database_url, schema)
+    async with service_schema(database_url, "wa_gateway") as schema:
+        yield schema
 
 
 @pytest.fixture
 def gateway_settings(database_url: str, amqp_url: str, namespace: str, bus_names: BusNames, gateway_schema: str,
                      tmp_path: Path) -> GatewaySettings:
-    # the aliases, not the field names: RuntimeSettings ignores ``db_schema=`` / ``namespace=`` keywords
-    settings = GatewaySettings(database_url=database_url, amqp_url=amqp_url, CICERO_DB_SCHEMA=gateway_schema,
-                               CICERO_NAMESPACE=namespace, wa_provider="file",
-                               wa_file_path=str(tmp_path / "whatsapp.jsonl"))
-    assert settings.db_schema == gateway_schema and settings.namespace == namespace
-    return settings
+    return service_settings(GatewaySettings, database_url, gateway_schema, namespace, amqp_url=amqp_url,
+                            wa_provider="file", wa_file_path=str(tmp_path / "whatsapp.jsonl"))
 
 
 @pytest_asyncio.fixture
 async def gateway(gateway_settings: GatewaySettings) -> AsyncIterator[Service]:
-    service = build(gateway_settings)
-    await service.start(with_relay=False, with_consumers=False, with_health=False, with_background=False)
-    yield service
-    await service.stop()
+    async with started_service(build(gateway_settings)) as service:
+        yield service

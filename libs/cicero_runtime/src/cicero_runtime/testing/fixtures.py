@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
@@ -21,6 +22,8 @@ from cicero_contracts.names import CONSUMER_QUEUES
 
 from cicero_runtime.db import create_pool
 from cicero_runtime.migrate import apply_migrations, runtime_migrations
+from cicero_runtime.service import Service
+from cicero_runtime.settings import RuntimeSettings
 from cicero_runtime.topology import BusNames
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -146,3 +149,33 @@ def restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+S = TypeVar("S", bound=RuntimeSettings)
+
+
+def service_settings(cls: type[S], database_url: str, schema: str, namespace: str, **overrides: Any) -> S:
+    """Settings of a service under test, on its fresh schema and bus namespace."""
+    settings = cls(**({"database_url": database_url, "CICERO_DB_SCHEMA": schema, "CICERO_NAMESPACE": namespace}
+                      | overrides))
+    assert (settings.db_schema, settings.namespace) == (schema, namespace)
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def service_schema(database_url: str, sql_label: str) -> AsyncIterator[str]:
+    schema = await create_service_schema(database_url, sql_label)
+    try:
+        yield schema
+    finally:
+        await drop_schema(database_url, schema)
+
+
+@contextlib.asynccontextmanager
+async def started_service(service: Service) -> AsyncIterator[Service]:
+    """The service's pool, store and topology, without relay, consumers, health or loops: tests drive it."""
+    await service.start(with_relay=False, with_consumers=False, with_health=False, with_background=False)
+    try:
+        yield service
+    finally:
+        await service.stop()
