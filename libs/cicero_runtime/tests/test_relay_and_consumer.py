@@ -17,6 +17,7 @@ from cicero_runtime.consumer import EventConsumer, HandlerContext
 from cicero_runtime.event_store import EventStore
 from cicero_runtime.relay import AmqpPublisher, OutboxRelay
 from cicero_runtime.testing import wait_for
+from cicero_runtime.testing.bus import drain
 from cicero_runtime.testing.tcp_proxy import TcpProxy
 from cicero_runtime.topology import BusNames, declare_topology
 from faststream.rabbit import RabbitBroker
@@ -113,17 +114,6 @@ async def publish_raw(amqp_url: str, queue: str, body: bytes, message_id: str | 
         await connection.close()
 
 
-async def drain(amqp_url: str, queue: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        channel = await connection.channel()
-        q = await channel.get_queue(queue, ensure=True)
-        messages = []
-        while (message := await q.get(fail=False, no_ack=True)) is not None:
-            messages.append(message)
-        return messages
-    finally:
-        await connection.close()
 
 
 def envelope(event: TickFired, event_id: uuid.UUID | None = None, **payload_changes: object) -> bytes:

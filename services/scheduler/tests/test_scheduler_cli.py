@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 
-import aio_pika
 import asyncpg
 import pytest
 from cicero_contracts.names import INGEST_EVENTS
 from cicero_runtime.db import connect
 from cicero_runtime.event_store import EventStore
+from cicero_runtime.testing.bus import drain
 from cicero_runtime.testing.contracts import assert_matches_contract
 from cicero_runtime.topology import BusNames
 from cicero_scheduler.main import main
@@ -65,17 +65,6 @@ async def state(database_url: str, schema: str) -> tuple[list[dict[str, object]]
     return [e.payload for e in events], ticks
 
 
-async def queued_messages(amqp_url: str, queue: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        channel = await connection.channel()
-        q = await channel.get_queue(queue, ensure=True)
-        messages = []
-        while (message := await q.get(fail=False, no_ack=True)) is not None:
-            messages.append(message)
-        return messages
-    finally:
-        await connection.close()
 
 
 async def test_fire_publishes_the_tick_once_then_reports_it_already_fired(
@@ -90,14 +79,14 @@ async def test_fire_publishes_the_tick_once_then_reports_it_already_fired(
     assert payloads[0]["tick_id"] == TICK and payloads[0]["manual"] is True
     assert payloads[0]["scheduled_for"] == "2026-03-10T07:05:00Z"
     # fire returns only once the tick is on the bus: it is already in ingest's queue
-    [message] = await queued_messages(amqp_url, cli_env.queue(INGEST_EVENTS))
+    [message] = await drain(amqp_url, cli_env.queue(INGEST_EVENTS))
     body = json.loads(message.body)
     assert (body["event_type"], body["payload"]["tick_id"]) == ("TickFired", TICK)
 
     assert await run("fire", "post-fetch", "--at", AT) == 3
     assert f"{TICK}: already fired" in capsys.readouterr().out
     assert (await state(database_url, scheduler_schema))[0] == payloads
-    assert await queued_messages(amqp_url, cli_env.queue(INGEST_EVENTS)) == []
+    assert await drain(amqp_url, cli_env.queue(INGEST_EVENTS)) == []
 
 
 async def test_fire_reads_a_time_without_offset_as_wib(
