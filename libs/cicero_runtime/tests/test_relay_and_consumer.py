@@ -7,10 +7,13 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import aio_pika
 import asyncpg
+import pytest
 import pytest_asyncio
+from cicero_contracts import EventRegistry
 from cicero_contracts.events.scheduler import TickFired, TickPhase
 from cicero_contracts.names import INGEST_EVENTS
 from cicero_runtime.consumer import EventConsumer, HandlerContext
@@ -166,3 +169,28 @@ async def test_bad_messages_are_parked_with_their_reason_and_the_consumer_goes_o
     assert "downstream unavailable" in str(gave_up["x-failure-reason"])
     assert sorted(r["tick_id"] for r in await pool.fetch("SELECT tick_id FROM applied")) == ["test:3", "test:4"]
     assert await drain(amqp_url, bus_names.retry_queue(INGEST_EVENTS)) == []
+
+
+class _Unroutable(TickFired):
+    event_type: ClassVar[str] = "Unroutable"
+    routing_key: ClassVar[str] = "nowhere.Unroutable"
+
+
+async def test_a_returned_message_keeps_the_checkpoint_where_it_was(
+    pool: asyncpg.Pool, schema: str, database_url: str, amqp_url: str, bus_names: BusNames
+) -> None:
+    connection = await aio_pika.connect_robust(amqp_url)
+    try:
+        await declare_topology(connection, bus_names, retry_delay_ms=200)
+        store = EventStore("test", schema)
+        relay = OutboxRelay(pool, store, AmqpPublisher(connection, bus_names), database_url,
+                            registry=EventRegistry((TickFired, _Unroutable)))
+        async with pool.acquire() as conn:
+            await store.append(conn, "ok", [tick(1)])
+            await store.append(conn, "lost", [_Unroutable(**tick(2).model_dump())])
+        with pytest.raises(aio_pika.exceptions.DeliveryError):
+            await relay.publish_pending()
+        assert await relay.checkpoint() == 0, "a batch with a returned message must be published again"
+        assert len(await drain(amqp_url, bus_names.queue(INGEST_EVENTS))) == 1  # the routable one arrived
+    finally:
+        await connection.close()
