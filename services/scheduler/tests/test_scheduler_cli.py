@@ -133,3 +133,14 @@ async def test_pause_and_resume_commands_set_the_stored_flag(
     assert await run("resume", "post-fetch") == 0
     assert "post-fetch: running" in capsys.readouterr().out
     assert await paused() is False
+
+
+async def test_list_shows_state_and_next_fire_times(cli_env: BusNames, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await run("pause", "daily-report") == 0
+    capsys.readouterr()
+    assert await run("list") == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert set(lines) == {"post-fetch", "mandatory-post-fetch", "engagement-only", "engagement-recap",
+                          "reminders", "daily-report"}
+    assert " paused " in lines["daily-report"] and " running " in lines["post-fetch"]
+    assert "22:05" in lines["daily-report"] and "mandatory" in lines["mandatory-post-fetch"]

@@ -154,3 +154,14 @@ def test_unknown_schedule_names_the_known_ones() -> None:
     message = str(caught.value)
     assert "'post-fetc'" in message
     assert all(name in message for name in SCHEDULES)
+
+
+def test_next_fire_times_are_after_now_in_order() -> None:
+    from cicero_scheduler.schedules import SCHEDULES, describe, next_fire_times
+
+    now = datetime(2026, 3, 10, 9, 50, tzinfo=UTC)  # 16:50 WIB
+    upcoming = next_fire_times(SCHEDULES["post-fetch"], now, 3)
+    assert [t.astimezone(WIB).strftime("%d %H:%M") for t in upcoming] == ["11 06:05", "11 06:30", "11 07:05"]
+    assert next_fire_times(SCHEDULES["mandatory-post-fetch"], now, 1)[0].astimezone(WIB).hour == 17
+    line = describe(SCHEDULES["engagement-only"], True, now, 2)
+    assert line.startswith("engagement-only") and "paused" in line and "2026-03-10 17:30, 2026-03-10 18:00" in line

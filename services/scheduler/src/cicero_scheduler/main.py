@@ -14,7 +14,7 @@ from cicero_runtime.settings import RuntimeSettings
 from cicero_scheduler import repository
 from cicero_scheduler.clock_loop import clock_loop
 from cicero_scheduler.firing import fire
-from cicero_scheduler.schedules import SCHEDULES, get_schedule
+from cicero_scheduler.schedules import SCHEDULES, describe, get_schedule
 from cicero_scheduler.settings import SchedulerSettings
 
 SCHEMA = "scheduler"
@@ -77,6 +77,24 @@ def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[]
                 await service.stop()
 
         cmd.set_defaults(handler=toggle)
+
+
+    list_cmd = sub.add_parser("list", help="each schedule, its state and its next fire times in WIB")
+
+    async def do_list(args: argparse.Namespace) -> int:
+        service = make_service()
+        await service.start(with_relay=False, with_consumers=False, with_health=False, with_background=False)
+        try:
+            async with service.pool.acquire() as conn:
+                paused = await repository.paused_schedules(conn)
+            now = utc_now()
+            for schedule in SCHEDULES.values():
+                print(describe(schedule, schedule.name in paused, now))
+            return 0
+        finally:
+            await service.stop()
+
+    list_cmd.set_defaults(handler=do_list)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,3 +47,7 @@ async def last_claimed(conn: asyncpg.Connection, schedule: str, until: datetime)
 async def tick_status(conn: asyncpg.Connection, tick_id: str) -> str | None:
     value: str | None = await conn.fetchval("SELECT status FROM ticks WHERE tick_id = $1", tick_id)
     return value
+
+
+async def paused_schedules(conn: asyncpg.Connection) -> set[str]:
+    return {r["schedule"] for r in await conn.fetch("SELECT schedule FROM schedule_state WHERE paused")}

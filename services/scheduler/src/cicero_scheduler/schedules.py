@@ -69,3 +69,17 @@ def due_times(schedule: Schedule, after: datetime, until: datetime) -> list[date
 def within_grace(schedule: Schedule, scheduled_for: datetime, now: datetime) -> bool:
     """A tick missed during downtime still fires if it is not older than the grace window."""
     return now - scheduled_for <= schedule.grace
+
+
+def next_fire_times(schedule: Schedule, now: datetime, count: int = 3) -> list[datetime]:
+    """The next ``count`` instants after ``now`` (UTC); every schedule fires at least daily."""
+    return due_times(schedule, now, now + timedelta(days=2))[:count]
+
+
+def describe(schedule: Schedule, paused: bool, now: datetime, count: int = 3) -> str:
+    """One line of ``cicero-scheduler list``: name, state, cron, next fire times in WIB."""
+    upcoming = ", ".join(f"{t.astimezone(WIB):%Y-%m-%d %H:%M}" for t in next_fire_times(schedule, now, count))
+    state = "paused" if paused else "running"
+    flag = " mandatory" if schedule.mandatory else ""
+    return (f"{schedule.name:<22} {state:<8} {schedule.phase.value}{flag} [{' | '.join(schedule.crons)}]"
+            f"  next (WIB): {upcoming}")
