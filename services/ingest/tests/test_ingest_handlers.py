@@ -59,6 +59,7 @@ class Ingest:
 
     service: Service
     consumer: EventConsumer
+    jobs: EventConsumer
     sim: RunningSimulator
     seen: int = 0
     ticks: list[uuid.UUID] = field(default_factory=list)
@@ -76,7 +77,17 @@ class Ingest:
         event_id = event_id or uuid.uuid4()
         self.ticks.append(event_id)
         outcome = await self.deliver("TickFired", tick_payload(at, **kwargs), event_id=event_id)
-        return outcome, await self.new_events()
+        return outcome, await self.run_jobs()
+
+    async def run_jobs(self) -> list[RecordedEvent]:
+        """Work off the fetch jobs the tick enqueued (as the work-queue consumer would); their results."""
+        results: list[RecordedEvent] = []
+        for event in await self.new_events():
+            if event.event_type == "ClientFetchRequested":
+                assert await self.jobs.process(event.envelope().model_dump_json().encode()) == "handled"
+            else:
+                results.append(event)
+        return results + await self.new_events()
 
     async def new_events(self) -> list[RecordedEvent]:
         """Events appended since the last call, each checked once against the committed contract."""
@@ -106,7 +117,7 @@ def refs(items: Any) -> set[tuple[str, str]]:
 
 @pytest_asyncio.fixture
 async def ingest_app(ingest: Service, sim: RunningSimulator) -> Ingest:
-    return Ingest(ingest, ingest.make_consumer("ingest"), sim)
+    return Ingest(ingest, ingest.make_consumer("ingest"), ingest.make_consumer("ingest-fetch"), sim)
 
 
 async def test_client_registered_example_registers_a_client(ingest_app: Ingest) -> None:
@@ -172,9 +183,16 @@ async def test_a_post_fetch_tick_appends_todays_posts_and_one_completion_per_cli
     assert (video.link, video.like_count, video.comment_count, video.is_video, video.shortcode) == (
         "https://www.tiktok.com/@polres_demo_tt/video/7350000000000000003", 75, 2, True, None)
     assert next(p for p in fetched if p.post_id == "3550000000000000102_5550002").caption == ""
+    async with ingest_app.service.pool.acquire() as conn:
+        jobs = {str(e.event_id): e for e in await ingest_app.service.store.read_after(conn, 0, 1000)
+                if e.event_type == "ClientFetchRequested"}
+    assert sorted(j.payload["client_id"] for j in jobs.values()) == ["POLRES_CONTOH", "POLRES_DEMO"]
+    assert {j.metadata["causation_id"] for j in jobs.values()} == {str(tick_event_id)}
     for event in events:
         assert event.stream_id.startswith(("post:instagram:", "post:tiktok:", "client-fetch:"))
-        assert event.metadata["causation_id"] == str(tick_event_id)
+        job = jobs[event.metadata["causation_id"]]  # caused by its client's job, in the tick's correlation
+        assert job.payload["client_id"] == event.payload["client_id"]
+        assert event.metadata["correlation_id"] == job.metadata["correlation_id"]
         assert event.metadata["producer"] == "ingest"
 
     done = completions(events)

@@ -36,6 +36,8 @@ INGEST_EVENTS = QueueSpec(
     ("scheduler.TickFired", "directory.ClientRegistered", "directory.ClientUpdated",
      "directory.ClientDeactivated"),
 )
+INGEST_FETCH_JOBS = QueueSpec("ingest.fetch-jobs", ("ingest.job.*",))
+"""The work queue of per-client fetch jobs: every ingest replica competes for them."""
 ATTENDANCE_EVENTS = QueueSpec("attendance.events", ("ingest.*", "scheduler.TickFired"))
 NOTIFIER_EVENTS = QueueSpec(
     "notifier.events",
@@ -44,5 +46,7 @@ NOTIFIER_EVENTS = QueueSpec(
 )
 WA_GATEWAY_REQUESTS = QueueSpec("wa-gateway.requests", ("whatsapp.WhatsAppMessageRequested",))
 
-CONSUMER_QUEUES: tuple[QueueSpec, ...] = (INGEST_EVENTS, ATTENDANCE_EVENTS, NOTIFIER_EVENTS, WA_GATEWAY_REQUESTS)
+CONSUMER_QUEUES: tuple[QueueSpec, ...] = (
+    INGEST_EVENTS, INGEST_FETCH_JOBS, ATTENDANCE_EVENTS, NOTIFIER_EVENTS, WA_GATEWAY_REQUESTS,
+)
 """Every consumer queue; declaring all of them makes every published routing key routable."""

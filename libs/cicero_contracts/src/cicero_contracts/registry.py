@@ -21,7 +21,13 @@ from cicero_contracts.events.directory import (
     PersonnelRegistered,
     PersonnelUpdated,
 )
-from cicero_contracts.events.ingest import ClientFetchCompleted, EngagementRefreshed, PostFetched, PostRemoved
+from cicero_contracts.events.ingest import (
+    ClientFetchCompleted,
+    ClientFetchRequested,
+    EngagementRefreshed,
+    PostFetched,
+    PostRemoved,
+)
 from cicero_contracts.events.scheduler import TickFired
 from cicero_contracts.events.whatsapp import (
     WhatsAppMessageFailed,
@@ -38,6 +44,7 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     PersonnelRegistered,
     PersonnelUpdated,
     PersonnelDeactivated,
+    ClientFetchRequested,
     PostFetched,
     PostRemoved,
     EngagementRefreshed,

@@ -51,6 +51,7 @@ class Service:
         self.names = BusNames(settings.namespace)
         self.store = EventStore(producer=name, schema=self.schema)
         self._consumer_specs: list[tuple[str, QueueSpec, Callable[[EventConsumer], None]]] = []
+        self._batch_sizes: dict[str, int] = {}
         self._background: list[BackgroundTask] = []
         self.consumers: list[EventConsumer] = []
         self.stop_event = asyncio.Event()
@@ -62,9 +63,17 @@ class Service:
         self._health: HealthServer | None = None
 
     # -- wiring -------------------------------------------------------------------------------------
-    def consumer(self, inbox_name: str, queue: QueueSpec, register: Callable[[EventConsumer], None]) -> None:
-        """Declare a consumer; ``register`` adds its handlers once the pool exists."""
+    def consumer(
+        self, inbox_name: str, queue: QueueSpec, register: Callable[[EventConsumer], None],
+        *, batch_size: int | None = None,
+    ) -> None:
+        """Declare a consumer; ``register`` adds its handlers once the pool exists.
+
+        ``batch_size=1`` suits handlers that do slow outside work (HTTP): each message commits on its own.
+        """
         self._consumer_specs.append((inbox_name, queue, register))
+        if batch_size is not None:
+            self._batch_sizes[inbox_name] = batch_size
 
     def make_consumer(self, inbox_name: str) -> EventConsumer:
         """The consumer exactly as ``run`` wires it; tests call its ``process`` without a broker."""
@@ -111,7 +120,8 @@ class Service:
             await self.broker.connect()
             for inbox_name, _, _ in self._consumer_specs:
                 consumer = self.make_consumer(inbox_name)
-                consumer.attach(self.broker, batch_size=self.settings.consumer_batch_size)
+                consumer.attach(self.broker,
+                                batch_size=self._batch_sizes.get(inbox_name, self.settings.consumer_batch_size))
                 self.consumers.append(consumer)
             await self.broker.start()
         for task in self._background if with_background else []:

@@ -1,7 +1,9 @@
-"""Handle a tick: fetch each active client's accounts and record what changed as events.
+"""Ticks become per-client fetch jobs; a job fetches one client's accounts and records what changed.
 
-One client's failure never stops another's: each client runs in its own savepoint, and platform errors
-are reported in its ClientFetchCompleted instead of aborting the tick.
+A tick only enqueues one ClientFetchRequested per active client (through the outbox, onto the work queue
+every ingest replica competes for), so one client's failure never stops another's and clients are fetched
+in parallel across replicas. A job holds a per-client lock for its transaction: a client is never fetched
+twice at once. Platform errors are reported in the client's ClientFetchCompleted instead of failing it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from datetime import date
 
 import asyncpg
 import httpx
+from cicero_contracts import Event
 from cicero_contracts.events.common import Platform, PostRef, TaskPost
 from cicero_contracts.events.ingest import (
     ClientFetchCompleted,
+    ClientFetchRequested,
     FetchChanges,
     FetchError,
     PostFetched,
@@ -23,8 +27,8 @@ from cicero_contracts.events.ingest import (
 from cicero_contracts.events.scheduler import TickFired, TickPhase
 from cicero_runtime.clock import wib_date
 from cicero_runtime.consumer import HandlerContext
+from cicero_runtime.db import advisory_key
 from cicero_runtime.tracing import tracer
-from opentelemetry import trace
 
 from cicero_ingest.posts import FetchedPost, MalformedItem, todays_posts
 from cicero_ingest.rapidapi import PlatformError, RapidApiClient
@@ -34,21 +38,30 @@ log = logging.getLogger(__name__)
 FETCH_PHASES = {TickPhase.POST_FETCH, TickPhase.ENGAGEMENT_ONLY}
 
 
-async def on_tick(event: TickFired, ctx: HandlerContext, api: RapidApiClient) -> None:
+async def on_tick(event: TickFired, ctx: HandlerContext) -> None:
+    """Enqueue one fetch job per active client (the mandatory run included: it covers every active client)."""
     if event.phase not in FETCH_PHASES:
         return
-    day = wib_date(event.scheduled_for)
-    clients = await ctx.conn.fetch("SELECT * FROM clients WHERE active ORDER BY client_id")
-    for client in clients:
-        with tracer("cicero.ingest").start_as_current_span(
-            f"fetch client {client['client_id']}", attributes={"cicero.client_id": client["client_id"]}
-        ) as span:
-            try:
-                async with ctx.conn.transaction():  # a savepoint per client
-                    await fetch_client(ctx, api, client, event, day)
-            except Exception as exc:  # isolate clients; a broken connection still fails the commit
-                span.set_status(trace.StatusCode.ERROR, repr(exc))
-                log.exception("client fetch failed", extra={"client_id": client["client_id"]})
+    clients = await ctx.conn.fetch("SELECT client_id FROM clients WHERE active ORDER BY client_id")
+    jobs: list[Event] = [
+        ClientFetchRequested(client_id=c["client_id"], tick_id=event.tick_id, phase=event.phase,
+                             scheduled_for=event.scheduled_for, mandatory=event.mandatory)
+        for c in clients
+    ]
+    await ctx.append(f"fetch-jobs:{event.tick_id}", jobs)
+    log.info("fetch jobs enqueued", extra={"tick_id": event.tick_id, "clients": len(jobs)})
+
+
+async def on_fetch_requested(job: ClientFetchRequested, ctx: HandlerContext, api: RapidApiClient) -> None:
+    await ctx.conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("ingest-fetch", job.client_id))
+    client = await ctx.conn.fetchrow("SELECT * FROM clients WHERE client_id = $1", job.client_id)
+    if client is None or not client["active"]:
+        log.info("fetch job for an unknown or inactive client skipped", extra={"client_id": job.client_id})
+        return
+    with tracer("cicero.ingest").start_as_current_span(
+        f"fetch client {job.client_id}", attributes={"cicero.client_id": job.client_id, "cicero.tick_id": job.tick_id}
+    ):
+        await fetch_client(ctx, api, client, job, wib_date(job.scheduled_for))
 
 
 async def _fetch_platform_posts(
@@ -74,7 +87,7 @@ async def _fetch_platform_posts(
 
 
 async def fetch_client(
-    ctx: HandlerContext, api: RapidApiClient, client: asyncpg.Record, tick: TickFired, day: date
+    ctx: HandlerContext, api: RapidApiClient, client: asyncpg.Record, tick: ClientFetchRequested, day: date
 ) -> None:
     client_id: str = client["client_id"]
     errors: list[FetchError] = []
@@ -125,7 +138,7 @@ async def fetch_client(
                                       "removed": len(removed), "errors": len(errors)})
 
 
-async def _record_fetched(ctx: HandlerContext, client_id: str, post: FetchedPost, tick: TickFired) -> None:
+async def _record_fetched(ctx: HandlerContext, client_id: str, post: FetchedPost, tick: ClientFetchRequested) -> None:
     event = PostFetched(
         platform=post.platform, post_id=post.post_id, client_id=client_id,
         account_username=post.account_username, shortcode=post.shortcode, link=post.link, caption=post.caption,
@@ -145,7 +158,7 @@ async def _record_fetched(ctx: HandlerContext, client_id: str, post: FetchedPost
 
 
 async def _record_removed(
-    ctx: HandlerContext, client_id: str, platform: Platform, post_id: str, tick: TickFired
+    ctx: HandlerContext, client_id: str, platform: Platform, post_id: str, tick: ClientFetchRequested
 ) -> None:
     await ctx.append(f"post:{platform.value}:{post_id}", [PostRemoved(
         platform=platform, post_id=post_id, client_id=client_id, removed_at=tick.scheduled_for,

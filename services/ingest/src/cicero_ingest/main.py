@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import cast
 
 from cicero_contracts.events.directory import ClientDeactivated, ClientRegistered, ClientUpdated
+from cicero_contracts.events.ingest import ClientFetchRequested
 from cicero_contracts.events.scheduler import TickFired
-from cicero_contracts.names import INGEST_EVENTS
+from cicero_contracts.names import INGEST_EVENTS, INGEST_FETCH_JOBS
 from cicero_runtime.consumer import EventConsumer, HandlerContext
 from cicero_runtime.service import Service, run_cli
 from cicero_runtime.settings import RuntimeSettings
 
 from cicero_ingest.directory import on_client_deactivated, on_client_snapshot
-from cicero_ingest.fetching import on_tick
+from cicero_ingest.fetching import on_fetch_requested, on_tick
 from cicero_ingest.rapidapi import RapidApiClient
 from cicero_ingest.settings import IngestSettings
 
@@ -28,11 +29,16 @@ def build(settings: RuntimeSettings) -> Service:
         consumer.on(ClientUpdated)(on_client_snapshot)
         consumer.on(ClientDeactivated)(on_client_deactivated)
 
-        @consumer.on(TickFired)
-        async def tick(event: TickFired, ctx: HandlerContext) -> None:
-            await on_tick(event, ctx, api)
+        consumer.on(TickFired)(on_tick)
+
+    def register_jobs(consumer: EventConsumer) -> None:
+        @consumer.on(ClientFetchRequested)
+        async def fetch(job: ClientFetchRequested, ctx: HandlerContext) -> None:
+            await on_fetch_requested(job, ctx, api)
 
     service.consumer("ingest", INGEST_EVENTS, register)
+    # one job per transaction: each holds its client's lock only while that client is fetched
+    service.consumer("ingest-fetch", INGEST_FETCH_JOBS, register_jobs, batch_size=1)
     return service
 
 

@@ -17,6 +17,19 @@ class SourceType(StrEnum):
     MANUAL_INPUT = "manual_input"
 
 
+class ClientFetchRequested(Event):
+    """A job on ingest's work queue: fetch one client for one tick (competing workers take them)."""
+
+    event_type: ClassVar[str] = "ClientFetchRequested"
+    routing_key: ClassVar[str] = "ingest.job.ClientFetchRequested"
+
+    client_id: str = Field(min_length=1)
+    tick_id: str = Field(min_length=3)
+    phase: TickPhase
+    scheduled_for: UtcDatetime
+    mandatory: bool = False
+
+
 class PostFetched(Event):
     """A post of a client's official account was seen for the first time (or re-added)."""
 
