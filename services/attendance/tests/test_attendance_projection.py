@@ -39,6 +39,8 @@ WIB_DAYS = [
     ("2026-03-09T17:00:00Z", date(2026, 3, 10)),  # 00:00 WIB: already the next WIB day
     ("2026-03-10T16:59:00Z", date(2026, 3, 10)),
     ("2026-03-10T06:00:00+07:00", date(2026, 3, 10)),  # an offset is converted, not dropped
+    ("2026-03-10T16:30:00Z", date(2026, 3, 10)),  # 23:30 WIB on D belongs to D
+    ("2026-03-10T17:30:00Z", date(2026, 3, 11)),  # 00:30 WIB on D+1 belongs to D+1
 ]
 
 

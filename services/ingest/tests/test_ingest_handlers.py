@@ -423,3 +423,38 @@ async def test_a_manual_input_post_is_never_removed_by_a_fetch(ingest_app: Inges
     demo = completions(events)["POLRES_DEMO"]
     assert (IG, "manual_1") in refs(demo.posts) and demo.changes.removed == []
     assert refs(demo.changes.added) == set(DEMO_TODAY)
+
+
+def late_and_early_dataset() -> dict[str, Any]:
+    """Posts at 23:30 WIB on the 10th and 00:30 WIB on the 11th, on both platforms."""
+    return {
+        "instagram": [{"username": "polres_demo", "user_id": "5550001", "posts": [
+            {"code": "LateIG2330", "id": "9100_5550001", "taken_at": "2026-03-10T23:30:00+07:00", "caption": "malam"},
+            {"code": "EarlyIG0030", "id": "9200_5550001", "taken_at": "2026-03-11T00:30:00+07:00", "caption": "dini"},
+        ]}],
+        "tiktok": [{"uniqueId": "polres_demo_tt", "secUid": "MS4wLjABAAAAdemo", "id": "6810001", "videos": [
+            {"id": "9300", "createTime": "2026-03-10T23:30:00+07:00", "desc": "malam",
+             "stats": {"diggCount": 1, "playCount": 10, "shareCount": 0}},
+            {"id": "9400", "createTime": "2026-03-11T00:30:00+07:00", "desc": "dini",
+             "stats": {"diggCount": 1, "playCount": 10, "shareCount": 0}},
+        ]}],
+    }
+
+
+async def test_a_post_belongs_to_the_wib_day_it_was_published_on(ingest_app: Ingest, sim: RunningSimulator) -> None:
+    await ingest_app.register(DEMO)
+    sim.replace_dataset(late_and_early_dataset(), today="2026-03-11")
+    _, day_d = await ingest_app.tick(wib(23, 45))
+    _, day_d1 = await ingest_app.tick(wib(0, 45, day=11))
+
+    fetched_d = {p["post_id"]: p for p in of_type(day_d, "PostFetched")}
+    fetched_d1 = {p["post_id"]: p for p in of_type(day_d1, "PostFetched")}
+    assert set(fetched_d) == {"9100_5550001", "9300"}
+    assert set(fetched_d1) == {"9200_5550001", "9400"}
+    assert fetched_d["9100_5550001"]["published_at"] == "2026-03-10T16:30:00Z"
+    assert fetched_d1["9400"]["published_at"] == "2026-03-10T17:30:00Z"
+    assert completions(day_d)["POLRES_DEMO"].wib_date.isoformat() == "2026-03-10"
+    d1 = completions(day_d1)["POLRES_DEMO"]
+    assert d1.wib_date.isoformat() == "2026-03-11"
+    assert refs(d1.posts) == {("instagram", "9200_5550001"), ("tiktok", "9400")}
+    assert d1.changes.removed == [], "yesterday's posts are not removed today"
