@@ -21,7 +21,8 @@ def ingest_settings(sim: RunningSimulator, database_url: str = "", schema: str =
                     **overrides: Any) -> IngestSettings:
     return service_settings(IngestSettings, database_url or "postgresql://unused", schema, namespace,
                             **({"instagram_base_url": sim.base_url, "tiktok_base_url": sim.base_url,
-                                "rapidapi_key": sim.api_key} | overrides))
+                                "rapidapi_key": sim.api_key, "http_backoff_base_s": 0.01,
+                                "http_backoff_max_s": 0.05} | overrides))
 
 
 SettingsFactory = Callable[..., IngestSettings]

@@ -379,7 +379,7 @@ async def test_a_redelivered_tick_is_a_no_op(ingest_app: Ingest, sim: RunningSim
     await ingest_app.register(DEMO, CONTOH)
     event_id = uuid.uuid4()
     outcome, events = await ingest_app.tick(wib(14, 5), event_id=event_id)
-    assert outcome == "handled" and len(events) == 10
+    assert outcome == "handled" and len([e for e in events if e.event_type != "EngagementRefreshed"]) == 10
     calls = sim.state.faults.total()
 
     sim.replace_dataset(e2e_dataset_without("C9demo1040b"))
@@ -397,7 +397,9 @@ async def test_inactive_clients_and_disabled_platforms_are_not_fetched(
     _, events = await ingest_app.tick(wib(14, 5))
     assert set(completions(events)) == {"POLRES_DEMO"}
     assert {p["platform"] for p in of_type(events, "PostFetched")} == {IG}
-    assert [r.query for r in sim.state.faults.log()] == [{"username_or_id_or_url": "polres_demo"}]
+    log = sim.state.faults.log()
+    assert [r.query for r in log if r.path == "/v1/posts"] == [{"username_or_id_or_url": "polres_demo"}]
+    assert not [r for r in log if r.path.startswith("/api/")], "TikTok disabled: never called"
 
 
 async def test_the_next_wib_day_starts_from_an_empty_baseline(ingest_app: Ingest) -> None:
@@ -458,3 +460,30 @@ async def test_a_post_belongs_to_the_wib_day_it_was_published_on(ingest_app: Ing
     assert d1.wib_date.isoformat() == "2026-03-11"
     assert refs(d1.posts) == {("instagram", "9200_5550001"), ("tiktok", "9400")}
     assert d1.changes.removed == [], "yesterday's posts are not removed today"
+
+
+async def test_engagement_sets_are_cumulative_and_events_carry_only_additions(
+    ingest_app: Ingest, sim: RunningSimulator
+) -> None:
+    await ingest_app.register(DEMO)
+    _, first = await ingest_app.tick(wib(14, 5))
+    likes = {p["post_id"]: p for p in of_type(first, "EngagementRefreshed") if p["kind"] == "likes"}
+    comments = {p["post_id"]: p for p in of_type(first, "EngagementRefreshed") if p["kind"] == "comments"}
+    assert set(likes) == {pid for platform, pid in DEMO_TODAY if platform == IG}
+    assert set(comments) == {pid for platform, pid in DEMO_TODAY if platform != IG}
+    post_id, refreshed = next(iter(likes.items()))
+    assert refreshed["added_usernames"] == sorted(refreshed["added_usernames"])
+    assert refreshed["engaged_total"] == len(refreshed["added_usernames"]) > 0
+
+    # a later page shows one new liker and drops an old one (a partial page): the set only grows
+    dataset = e2e_dataset_without("__none__")
+    post = next(p for a in dataset["instagram"] for p in a["posts"] if p.get("id") == post_id)
+    dropped = post["likers"].pop(0)
+    post["likers"].append("New.Liker")
+    sim.replace_dataset(dataset)
+    _, second = await ingest_app.tick(wib(15, 5))
+    again = [p for p in of_type(second, "EngagementRefreshed") if p["post_id"] == post_id]
+    assert len(again) == 1 and again[0]["added_usernames"] == ["new.liker"]
+    assert again[0]["engaged_total"] == refreshed["engaged_total"] + 1, f"{dropped} must stay counted"
+    unchanged = [p for p in of_type(second, "EngagementRefreshed") if p["post_id"] != post_id]
+    assert unchanged == [], "no news, no event"

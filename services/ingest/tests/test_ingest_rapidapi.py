@@ -184,7 +184,7 @@ async def test_tiktok_item_list_that_is_not_a_list_is_a_platform_error(
 
 async def test_every_call_has_a_timeout(sim: RunningSimulator, settings_for: Settings) -> None:
     client = RapidApiClient(settings_for(sim, http_timeout_s=0.2))
-    sim.add_fault("/v1/posts", 200, delay=0.6)
+    sim.add_fault("/v1/posts", 200, delay=0.6, times=10)
     try:
         with pytest.raises(httpx.TimeoutException):
             await client.instagram_posts("polres_demo", DAY)

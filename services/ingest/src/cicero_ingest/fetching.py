@@ -9,6 +9,7 @@ twice at once. Platform errors are reported in the client's ClientFetchCompleted
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 import asyncpg
@@ -18,6 +19,7 @@ from cicero_contracts.events.common import Platform, PostRef, TaskPost
 from cicero_contracts.events.ingest import (
     ClientFetchCompleted,
     ClientFetchRequested,
+    EngagementRefreshed,
     FetchChanges,
     FetchError,
     PostFetched,
@@ -30,8 +32,9 @@ from cicero_runtime.consumer import HandlerContext
 from cicero_runtime.db import advisory_key
 from cicero_runtime.tracing import tracer
 
+from cicero_ingest.engagement import added_usernames, needs_event
 from cicero_ingest.posts import FetchedPost, MalformedItem, todays_posts
-from cicero_ingest.rapidapi import PlatformError, RapidApiClient
+from cicero_ingest.rapidapi import Engagement, Feed, PlatformError, RapidApiClient
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +69,12 @@ async def on_fetch_requested(job: ClientFetchRequested, ctx: HandlerContext, api
 
 async def _fetch_platform_posts(
     api: RapidApiClient, ctx: HandlerContext, client: asyncpg.Record, day: date, errors: list[FetchError]
-) -> dict[Platform, list[FetchedPost]]:
-    """Posts per platform that answered; a platform that failed is absent (so nothing is 'removed')."""
-    fetched: dict[Platform, list[FetchedPost]] = {}
+) -> dict[Platform, Feed]:
+    """Feeds per platform that answered; a platform that failed is absent (so nothing is 'removed')."""
+    fetched: dict[Platform, Feed] = {}
     if client["instagram_enabled"] and client["instagram_username"]:
         try:
-            fetched[Platform.INSTAGRAM] = await api.instagram_posts(client["instagram_username"], day)
+            fetched[Platform.INSTAGRAM] = await api.instagram_feed(client["instagram_username"], day)
         except (PlatformError, MalformedItem, httpx.HTTPError) as exc:
             errors.append(FetchError(platform=Platform.INSTAGRAM, message=str(exc)[:500]))
     if client["tiktok_enabled"] and client["tiktok_username"]:
@@ -80,14 +83,15 @@ async def _fetch_platform_posts(
             if not client["tiktok_sec_uid"]:
                 await ctx.conn.execute("UPDATE clients SET tiktok_sec_uid = $2 WHERE client_id = $1",
                                        client["client_id"], sec_uid)
-            fetched[Platform.TIKTOK] = await api.tiktok_posts(client["tiktok_username"], sec_uid, day)
+            fetched[Platform.TIKTOK] = await api.tiktok_feed(client["tiktok_username"], sec_uid, day)
         except (PlatformError, MalformedItem, httpx.HTTPError) as exc:
             errors.append(FetchError(platform=Platform.TIKTOK, message=str(exc)[:500]))
     return fetched
 
 
 async def fetch_client(
-    ctx: HandlerContext, api: RapidApiClient, client: asyncpg.Record, tick: ClientFetchRequested, day: date
+    ctx: HandlerContext, api: RapidApiClient, client: asyncpg.Record, tick: ClientFetchRequested, day: date,
+    *, comments_on_instagram: bool = False,
 ) -> None:
     client_id: str = client["client_id"]
     errors: list[FetchError] = []
@@ -101,8 +105,8 @@ async def fetch_client(
     }
     added: list[PostRef] = []
     removed: list[PostRef] = []
-    for platform, posts in fetched.items():
-        today = todays_posts(posts, day)
+    for platform, feed in fetched.items():
+        today = todays_posts(feed.posts, day)
         for post in today:
             row = known.get((platform, post.post_id))
             if row is None or row["removed"]:
@@ -113,6 +117,8 @@ async def fetch_client(
                     "UPDATE posts SET like_count = $3, comment_count = $4 WHERE platform = $1 AND post_id = $2",
                     platform.value, post.post_id, post.like_count, post.comment_count,
                 )
+        if not feed.complete:
+            continue  # paging stopped at its bound: a post not read is not a post removed
         seen = {p.post_id for p in today}
         for (known_platform, post_id), row in known.items():
             if (known_platform == platform and post_id not in seen and not row["removed"]
@@ -124,6 +130,8 @@ async def fetch_client(
            ORDER BY published_at, post_id""",
         client_id, day,
     )
+    for row in current:  # both phases refresh likes and comments
+        await _refresh_engagement(ctx, api, client_id, row, tick, errors, comments_on_instagram)
     completed = ClientFetchCompleted(
         client_id=client_id, tick_id=tick.tick_id, phase=tick.phase, mandatory=tick.mandatory, wib_date=day,
         fetched_at=tick.scheduled_for,
@@ -149,11 +157,11 @@ async def _record_fetched(ctx: HandlerContext, client_id: str, post: FetchedPost
     await ctx.append(f"post:{post.platform.value}:{post.post_id}", [event])
     await ctx.conn.execute(
         """INSERT INTO posts (platform, post_id, client_id, wib_date, link, caption, published_at, source_type,
-                              like_count, comment_count, removed)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+                              like_count, comment_count, removed, shortcode)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, $11)
            ON CONFLICT (platform, post_id) DO UPDATE SET removed = false, like_count = $9, comment_count = $10""",
         post.platform.value, post.post_id, client_id, wib_date(post.published_at), post.link, post.caption,
-        post.published_at, SourceType.CRON_FETCH.value, post.like_count, post.comment_count,
+        post.published_at, SourceType.CRON_FETCH.value, post.like_count, post.comment_count, post.shortcode,
     )
 
 
@@ -166,3 +174,46 @@ async def _record_removed(
     )])
     await ctx.conn.execute("UPDATE posts SET removed = true WHERE platform = $1 AND post_id = $2",
                            platform.value, post_id)
+
+
+async def _refresh_engagement(
+    ctx: HandlerContext, api: RapidApiClient, client_id: str, post: asyncpg.Record, tick: ClientFetchRequested,
+    errors: list[FetchError], comments_on_instagram: bool,
+) -> None:
+    """Grow the post's cumulative likers/commenters sets and record who was added, with absolute counts."""
+    platform = Platform(post["platform"])
+    post_id: str = post["post_id"]
+    fetchers: list[tuple[str, Callable[[], Awaitable[Engagement]]]] = []
+    if platform == Platform.INSTAGRAM:
+        shortcode = post["shortcode"] or post["link"].rstrip("/").rsplit("/", 1)[-1]
+        fetchers.append(("likes", lambda: api.instagram_likers(shortcode)))
+        if comments_on_instagram:
+            fetchers.append(("comments", lambda: api.instagram_commenters(shortcode)))
+    else:
+        fetchers.append(("comments", lambda: api.tiktok_commenters(post_id)))
+    counts_now = (post["like_count"], post["comment_count"])
+    before = tuple(post["refreshed_counts"] or (-1, -1))
+    for kind, fetch in fetchers:
+        try:
+            engagement = await fetch()
+        except (PlatformError, httpx.HTTPError) as exc:
+            errors.append(FetchError(platform=platform, post_id=post_id, message=f"{kind}: {exc}"[:500]))
+            continue
+        known = {r["username"] for r in await ctx.conn.fetch(
+            "SELECT username FROM engagement WHERE platform = $1 AND post_id = $2 AND kind = $3",
+            platform.value, post_id, kind)}
+        added = added_usernames(known, engagement.usernames)
+        if not needs_event(added, (before[0], before[1]), counts_now):
+            continue
+        await ctx.conn.execute(
+            """INSERT INTO engagement (platform, post_id, kind, username, seen_at)
+               SELECT $1, $2, $3, u, $5 FROM unnest($4::text[]) AS u ON CONFLICT DO NOTHING""",
+            platform.value, post_id, kind, added, tick.scheduled_for,
+        )
+        await ctx.append(f"post:{platform.value}:{post_id}", [EngagementRefreshed(
+            platform=platform, post_id=post_id, client_id=client_id, kind=kind, added_usernames=added,
+            engaged_total=len(known) + len(added), like_count=counts_now[0], comment_count=counts_now[1],
+            refreshed_at=tick.scheduled_for, tick_id=tick.tick_id,
+        )])
+    await ctx.conn.execute("UPDATE posts SET refreshed_counts = $3 WHERE platform = $1 AND post_id = $2",
+                           platform.value, post_id, list(counts_now))
