@@ -359,6 +359,9 @@ async def test_one_client_s_failing_platform_does_not_stop_the_others(
     other = done["POLRES_CONTOH" if breakage.broken_client == "POLRES_DEMO" else "POLRES_DEMO"]
     assert other.errors == []
     assert refs(other.posts) == set(CONTOH_TODAY if other.client_id == "POLRES_CONTOH" else DEMO_TODAY)
+    [alert] = of_type(events, "OperationalAlertRaised")  # only the broken client raises one
+    assert (alert["source"], alert["severity"], alert["client_id"]) == ("ingest", "error", breakage.broken_client)
+    assert alert["run_id"] == "post-fetch:2026-03-10T07:05:00Z" and breakage.message in alert["details"][0]
 
 
 async def test_a_platform_failure_later_in_the_day_removes_nothing(

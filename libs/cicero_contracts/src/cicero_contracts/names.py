@@ -42,7 +42,8 @@ ATTENDANCE_EVENTS = QueueSpec("attendance.events", ("ingest.*", "scheduler.TickF
 NOTIFIER_EVENTS = QueueSpec(
     "notifier.events",
     ("ingest.ClientFetchCompleted", "directory.*", "attendance.*", "scheduler.TickFired",
-     "whatsapp.WhatsAppMessageSent", "whatsapp.WhatsAppMessageFailed", "whatsapp.WhatsAppMessageReceived"),
+     "whatsapp.WhatsAppMessageSent", "whatsapp.WhatsAppMessageFailed", "whatsapp.WhatsAppMessageReceived",
+     "ops.*"),
 )
 WA_GATEWAY_REQUESTS = QueueSpec("wa-gateway.requests", ("whatsapp.WhatsAppMessageRequested",))
 

@@ -28,6 +28,7 @@ from cicero_contracts.events.ingest import (
     PostFetched,
     PostRemoved,
 )
+from cicero_contracts.events.ops import OperationalAlertRaised
 from cicero_contracts.events.scheduler import TickFired
 from cicero_contracts.events.whatsapp import (
     WhatsAppMessageFailed,
@@ -54,6 +55,7 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     WhatsAppMessageSent,
     WhatsAppMessageFailed,
     WhatsAppMessageReceived,
+    OperationalAlertRaised,
 )
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]

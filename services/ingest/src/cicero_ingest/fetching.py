@@ -26,6 +26,7 @@ from cicero_contracts.events.ingest import (
     PostRemoved,
     SourceType,
 )
+from cicero_contracts.events.ops import OperationalAlertRaised, Severity
 from cicero_contracts.events.scheduler import TickFired, TickPhase
 from cicero_runtime.clock import wib_date
 from cicero_runtime.consumer import HandlerContext
@@ -142,6 +143,8 @@ async def fetch_client(
         errors=errors,
     )
     await ctx.append(f"client-fetch:{client_id}:{day.isoformat()}", [completed])
+    if errors:
+        await ctx.append(f"alerts:{tick.tick_id}", [fetch_alert(client_id, tick, errors)])
     log.info("client fetched", extra={"client_id": client_id, "posts": len(current), "added": len(added),
                                       "removed": len(removed), "errors": len(errors)})
 
@@ -217,3 +220,13 @@ async def _refresh_engagement(
         )])
     await ctx.conn.execute("UPDATE posts SET refreshed_counts = $3 WHERE platform = $1 AND post_id = $2",
                            platform.value, post_id, list(counts_now))
+
+
+def fetch_alert(client_id: str, tick: ClientFetchRequested, errors: list[FetchError]) -> OperationalAlertRaised:
+    """What the admins hear about a client whose fetch had errors (aggregated per run by the notifier)."""
+    return OperationalAlertRaised(
+        source="ingest", severity=Severity.ERROR, run_id=tick.tick_id, client_id=client_id,
+        summary=f"{client_id}: {len(errors)} fetch error(s) in {tick.tick_id}",
+        details=[f"{e.platform.value}{' ' + e.post_id if e.post_id else ''}: {e.message}"[:300] for e in errors[:20]],
+        raised_at=tick.scheduled_for,
+    )
