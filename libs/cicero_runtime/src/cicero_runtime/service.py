@@ -52,6 +52,7 @@ class Service:
         self.store = EventStore(producer=name, schema=self.schema)
         self._consumer_specs: list[tuple[str, QueueSpec, Callable[[EventConsumer], None]]] = []
         self._batch_sizes: dict[str, int] = {}
+        self._closers: list[Callable[[], Awaitable[None]]] = []
         self._background: list[BackgroundTask] = []
         self.consumers: list[EventConsumer] = []
         self.stop_event = asyncio.Event()
@@ -74,6 +75,10 @@ class Service:
         self._consumer_specs.append((inbox_name, queue, register))
         if batch_size is not None:
             self._batch_sizes[inbox_name] = batch_size
+
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Release an adapter (an HTTP client, a Redis connection) when the service stops."""
+        self._closers.append(close)
 
     def make_consumer(self, inbox_name: str) -> EventConsumer:
         """The consumer exactly as ``run`` wires it; tests call its ``process`` without a broker."""
@@ -187,6 +192,11 @@ class Service:
         for task in self._tasks:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, 10)
+        for close in self._closers:
+            try:
+                await close()
+            except Exception:
+                log.exception("closing an adapter failed")
         if self._amqp is not None:
             await self._amqp.close()
         if self._pool is not None:

@@ -32,6 +32,7 @@ SCHEMA = "ingest"
 def build(settings: RuntimeSettings) -> Service:
     service = Service("ingest", SCHEMA, settings)
     api = RapidApiClient(cast(IngestSettings, settings))
+    service.on_stop(api.close)
 
     def register(consumer: EventConsumer) -> None:
         consumer.on(ClientRegistered)(on_client_snapshot)
