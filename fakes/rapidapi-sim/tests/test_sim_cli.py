@@ -85,9 +85,17 @@ def test_cli_serves_the_e2e_dataset_on_port_0() -> None:
 
 
 def test_cli_reads_environment() -> None:
-    env = {"SIM_DATASET": "demo", "SIM_PORT": "0", "SIM_TODAY": "2026-03-10", "SIM_API_KEYS": "env-a, env-b"}
+    env = {
+        "SIM_DATASET": "demo",
+        "SIM_PORT": "0",
+        "SIM_TODAY": "2026-03-10",
+        "SIM_API_KEYS": "env-a, env-b",
+        "SIM_LIKES_PAGE_SIZE": "2",
+        "SIM_LIKES_CAP": "3",
+    }
     with simulator_process([], env) as started:
         assert started["today"] == "2026-03-10"
+        assert (started["likes_page_size"], started["likes_cap"]) == (2, 3)
         assert started["instagram_accounts"] == 2 and started["tiktok_accounts"] == 2
         with httpx.Client(base_url=started["url"], headers={"X-RapidAPI-Key": "env-b"}, timeout=5.0) as client:
             info = client.get("/v1/post_info", params={"code_or_id_or_url": "C9demo0815a"}).json()
@@ -95,6 +103,8 @@ def test_cli_reads_environment() -> None:
             assert info["data"]["caption"]["text"] == "Giat patroli dialogis bersama warga #polri #presisi"
             tt = client.get("/api/user/info", params={"uniqueId": "polres_demo_tt"}).json()
             assert tt["userInfo"]["user"]["secUid"] == "MS4wLjABAAAAdemo"
+            likes = client.get("/v1/likes", params={"code_or_id_or_url": "C9demo0815a"}).json()["data"]
+            assert (likes["count"], likes["total"], likes["has_more"]) == (2, 3, True)  # 4 likers, capped at 3
 
 
 def test_cli_rejects_bad_arguments() -> None:

@@ -7,7 +7,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import admin, instagram, tiktok
+from . import admin, control, instagram, tiktok
 from .dataset import Dataset
 from .proxy import gateway
 from .settings import SimSettings
@@ -31,6 +31,7 @@ def create_app(dataset: Dataset, settings: SimSettings | None = None) -> FastAPI
     )
     app.state.sim = SimState(dataset, settings or SimSettings())
     app.include_router(admin.router)
+    app.include_router(control.router)
     app.include_router(instagram.router)
     app.include_router(tiktok.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)

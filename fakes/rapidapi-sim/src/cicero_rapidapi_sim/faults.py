@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RATE_LIMIT_MESSAGE = "You have exceeded the rate limit per second for your plan, BASIC, by the API provider"
 
@@ -35,6 +35,11 @@ _DEFAULT_BODIES: dict[int, dict[str, Any]] = {
 
 MALFORMED_BODY = b'{"data": {"count": 3, "items": [{"id": "3320'
 
+# The list endpoints an ``endless`` fault can break: each hands out a next-page token or cursor.
+PAGED_PATHS = frozenset({"/v1/posts", "/v1/likes", "/v1/comments", "/api/user/posts", "/api/post/comments"})
+
+EndlessMode = Literal["repeat", "fresh"]
+
 
 class FaultSpec(BaseModel):
     """One queued misbehaviour; also the JSON accepted by ``POST /_sim/faults``."""
@@ -52,6 +57,24 @@ class FaultSpec(BaseModel):
         default_factory=dict, description="only requests whose query has these exact values match"
     )
     headers: dict[str, str] = Field(default_factory=dict)
+    keys: list[str] = Field(
+        default_factory=list,
+        description="only requests whose X-RapidAPI-Key is one of these match (e.g. 401 on the primary only)",
+    )
+    endless: EndlessMode | None = Field(
+        default=None,
+        description="pagination that never ends: the real page, but always with a next token/cursor; "
+        "'repeat' hands back the same cursor, 'fresh' a new one every time (items wrap around)",
+    )
+
+    @model_validator(mode="after")
+    def _endless_is_a_real_page(self) -> FaultSpec:
+        if self.endless is not None:
+            if self.malformed or self.body is not None:
+                raise ValueError("endless pagination serves the real page: it cannot have a body or be malformed")
+            if self.path != "*" and self.path not in PAGED_PATHS:
+                raise ValueError(f"endless pagination needs a paged path ({', '.join(sorted(PAGED_PATHS))}) or '*'")
+        return self
 
     def response_body(self) -> dict[str, Any] | list[Any]:
         if self.body is not None:
@@ -69,8 +92,12 @@ class FaultSpec(BaseModel):
         headers.update(self.headers)
         return headers
 
-    def matches(self, path: str, query: dict[str, str]) -> bool:
+    def matches(self, path: str, query: dict[str, str], key: str | None = None) -> bool:
         if self.path not in ("*", path):
+            return False
+        if self.endless is not None and path not in PAGED_PATHS:
+            return False  # a wildcard endless fault is not used up by calls that have no pages
+        if self.keys and key not in self.keys:
             return False
         return all(query.get(key) == value for key, value in self.query.items())
 
@@ -90,6 +117,7 @@ class RequestRecord:
     rapidapi_host: str | None
     cache_control: str | None
     fault: bool
+    api_key: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +128,7 @@ class RequestRecord:
             "rapidapi_host": self.rapidapi_host,
             "cache_control": self.cache_control,
             "fault": self.fault,
+            "api_key": self.api_key,
         }
 
 
@@ -124,10 +153,10 @@ class FaultState:
         with self._lock:
             return [{**q.spec.model_dump(), "remaining": q.remaining} for q in self._queue]
 
-    def take(self, path: str, query: dict[str, str]) -> FaultSpec | None:
+    def take(self, path: str, query: dict[str, str], key: str | None = None) -> FaultSpec | None:
         with self._lock:
             for queued in self._queue:
-                if queued.spec.matches(path, query):
+                if queued.spec.matches(path, query, key):
                     queued.remaining -= 1
                     if queued.remaining <= 0:
                         self._queue.remove(queued)

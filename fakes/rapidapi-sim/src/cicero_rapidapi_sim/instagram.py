@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .errors import invalid_param, missing_params
-from .paging import BadToken, decode_token, encode_token, page_of
-from .proxy import sim_state
+from .paging import BadToken, decode_token, encode_token
+from .proxy import serve_page, sim_state
 
 router = APIRouter()
 
@@ -34,7 +34,7 @@ async def posts(
         offset = decode_token(pagination_token, scope)
     except BadToken:
         return invalid_param("pagination_token")
-    page = page_of(account.posts, offset, state.settings.ig_posts_page_size)
+    page = serve_page(request, account.posts, offset, state.settings.ig_posts_page_size)
     return {
         "data": {"count": len(page.items), "items": [post.item for post in page.items]},
         "pagination_token": encode_token(scope, page.next_offset) if page.has_more else "",
@@ -54,11 +54,14 @@ async def likes(request: Request, code_or_id_or_url: str = "", cursor: str = "")
         offset = decode_token(cursor, scope)
     except BadToken:
         return invalid_param("cursor")
-    page = page_of(post.likers, offset, state.settings.ig_likes_page_size)
+    cap = state.settings.ig_likes_cap
+    # Big posts list only part of their likers (SIM_LIKES_CAP); like_count on the post keeps the full figure.
+    listed = post.likers if cap is None or cap >= len(post.likers) else post.likers[:cap]
+    page = serve_page(request, listed, offset, state.settings.ig_likes_page_size)
     return {
         "data": {
             "count": len(page.items),
-            "total": len(post.likers),
+            "total": len(listed),
             "items": page.items,
             "next_cursor": encode_token(scope, page.next_offset) if page.has_more else "",
             "has_more": page.has_more,
@@ -81,7 +84,7 @@ async def comments(
         offset = decode_token(pagination_token, scope)
     except BadToken:
         return invalid_param("pagination_token")
-    page = page_of(post.comments, offset, state.settings.ig_comments_page_size)
+    page = serve_page(request, post.comments, offset, state.settings.ig_comments_page_size)
     return {
         "data": {"count": len(page.items), "total": len(post.comments), "items": page.items},
         "pagination_token": encode_token(scope, page.next_offset) if page.has_more else "",

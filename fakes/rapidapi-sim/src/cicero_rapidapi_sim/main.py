@@ -1,9 +1,9 @@
 """Command line: ``cicero-rapidapi-sim --dataset PATH [--host H] [--port P] [--today D] [--api-key K ...]``.
 
 Every flag has an environment twin (``SIM_DATASET``, ``SIM_HOST``, ``SIM_PORT``, ``SIM_TODAY``,
-``SIM_API_KEYS`` and ``SIM_UNSUBSCRIBED_KEYS`` comma separated) so a container can be configured without a
-command. Flags win over the environment. The one JSON line printed at startup carries the bound URL, which
-is how a caller that asked for port 0 learns the port.
+``SIM_API_KEYS`` and ``SIM_UNSUBSCRIBED_KEYS`` comma separated, ``SIM_LIKES_PAGE_SIZE``, ``SIM_LIKES_CAP``)
+so a container can be configured without a command. Flags win over the environment. The one JSON line
+printed at startup carries the bound URL, which is how a caller that asked for port 0 learns the port.
 """
 
 from __future__ import annotations
@@ -28,6 +28,29 @@ def _parse_date(raw: str) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {raw!r}") from None
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {raw!r}")
+    return value
+
+
+def _cap(raw: str) -> int | None:
+    """A cap of likers per post; empty or 'none' means no cap."""
+    if raw.strip().lower() in ("", "none"):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more (or 'none'), got {raw!r}")
+    return value
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -63,6 +86,19 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         dest="unsubscribed_keys",
         help="key answered with 403 'not subscribed', repeatable [SIM_UNSUBSCRIBED_KEYS]",
     )
+    parser.add_argument(
+        "--likes-page-size",
+        type=_positive_int,
+        default=env.get("SIM_LIKES_PAGE_SIZE") or SimSettings.ig_likes_page_size,
+        help=f"likers per /v1/likes page (default {SimSettings.ig_likes_page_size}) [SIM_LIKES_PAGE_SIZE]",
+    )
+    parser.add_argument(
+        "--likes-cap",
+        type=_cap,
+        default=env.get("SIM_LIKES_CAP") or None,
+        help="list at most this many likers of any post, like big posts on the real API "
+        "(default: no cap) [SIM_LIKES_CAP]",
+    )
     parser.add_argument("--log-level", default=env.get("SIM_LOG_LEVEL", "warning"))
     parser.add_argument("--access-log", action="store_true", help="log every request (uvicorn access log)")
     return parser
@@ -75,6 +111,8 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> SimS
         api_keys=frozenset(keys),
         unsubscribed_keys=frozenset(unsubscribed),
         today=args.today or today_wib(),
+        ig_likes_page_size=args.likes_page_size,
+        ig_likes_cap=args.likes_cap,
     )
 
 
@@ -102,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "port": sock.getsockname()[1],
         "dataset": str(dataset_path),
         "today": settings.today.isoformat(),
+        "likes_page_size": settings.ig_likes_page_size,
+        "likes_cap": settings.ig_likes_cap,
         "instagram_accounts": len({a.user_id for a in world.ig_accounts.values()}),
         "tiktok_accounts": len(world.tt_by_unique_id),
     }

@@ -61,3 +61,16 @@ def parse_offset(raw: str | None) -> int:
     if value < 0:
         raise ValueError(raw)
     return value
+
+
+def endless_page(items: Sequence[T], offset: int, size: int, mode: str) -> Page[T]:
+    """A page of a list that never ends (the ``endless`` fault): there is always a next page.
+
+    ``repeat``: the page at ``offset`` again, pointing back at the same offset, so the client is handed the
+    cursor it just sent. ``fresh``: every page points further on; past the end the items wrap around, so pages
+    stay full and a client cannot stop on an empty page, only on its own page bound.
+    """
+    if mode == "repeat":
+        return Page(list(items[offset : offset + size]), offset, True)
+    chunk = [items[(offset + index) % len(items)] for index in range(size)] if items else []
+    return Page(chunk, offset + size, True)

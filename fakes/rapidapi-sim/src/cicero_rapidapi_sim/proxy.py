@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import cast
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar, cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .faults import MALFORMED_BODY, FaultSpec, RequestRecord
+from .paging import Page, endless_page, page_of
 from .state import SimState
+
+T = TypeVar("T")
 
 ADMIN_PREFIX = "/_sim"
 
@@ -27,6 +30,14 @@ CallNext = Callable[[Request], Awaitable[Response]]
 
 def sim_state(request: Request) -> SimState:
     return cast(SimState, request.app.state.sim)
+
+
+def serve_page(request: Request, items: Sequence[T], offset: int, size: int) -> Page[T]:
+    """The page at ``offset``, unless an ``endless`` fault fired for this request (see ``FaultSpec``)."""
+    mode = getattr(request.state, "endless", None)
+    if mode is None:
+        return page_of(items, offset, size)
+    return endless_page(items, offset, size, mode)
 
 
 def _fault_response(fault: FaultSpec, rate_limit: int) -> Response:
@@ -53,15 +64,20 @@ async def gateway(request: Request, call_next: CallNext) -> Response:
     elif key is None or key not in settings.api_keys:
         response = JSONResponse(INVALID_KEY, status_code=401)
     else:
-        fault = state.faults.take(path, query)
-        if fault is not None:
-            if fault.delay > 0:
-                await asyncio.sleep(fault.delay)
+        fault = state.faults.take(path, query, key)
+        if fault is not None and fault.delay > 0:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.endless is None:
             response = _fault_response(fault, settings.rate_limit)
         else:
+            if fault is not None:
+                # The handler serves the real page and only lies about there being another one.
+                request.state.endless = fault.endless
             response = await call_next(request)
             response.headers["x-ratelimit-requests-limit"] = str(settings.rate_limit)
             response.headers["x-ratelimit-requests-remaining"] = str(max(0, settings.rate_limit - total))
+            if fault is not None:
+                response.headers.update(fault.headers)
     state.faults.record(
         RequestRecord(
             method=request.method,
@@ -71,6 +87,7 @@ async def gateway(request: Request, call_next: CallNext) -> Response:
             rapidapi_host=request.headers.get("x-rapidapi-host"),
             cache_control=request.headers.get("x-cache-control"),
             fault=fault is not None,
+            api_key=key,
         )
     )
     return response

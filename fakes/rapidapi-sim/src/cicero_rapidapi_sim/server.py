@@ -23,10 +23,11 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from . import changes
 from .app import create_app
 from .bundled import coerce_dataset
-from .dataset import Dataset
-from .faults import FaultSpec
+from .dataset import Dataset, IgAccount, IgComment, IgPost, TtAccount, TtComment, TtVideo
+from .faults import EndlessMode, FaultSpec
 from .settings import DEFAULT_API_KEY, SimSettings
 from .state import SimState
 
@@ -103,7 +104,12 @@ class RunningSimulator:
         delay: float = 0.0,
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        key: str | None = None,
+        keys: Iterable[str] | None = None,
+        endless: EndlessMode | None = None,
     ) -> FaultSpec:
+        """Queue a fault (see ``FaultSpec``); ``key``/``keys`` narrow it to requests sent with that API key."""
+        matched_keys = [*([key] if key is not None else []), *(keys or [])]
         spec = FaultSpec(
             path=path,
             status=status,
@@ -114,6 +120,8 @@ class RunningSimulator:
             delay=delay,
             query=dict(query or {}),
             headers=dict(headers or {}),
+            keys=matched_keys,
+            endless=endless,
         )
         self.state.faults.add(spec)
         return spec
@@ -140,6 +148,62 @@ class RunningSimulator:
         """Between tests sharing one simulator: no queued faults, no counted requests."""
         self.clear_faults()
         self.reset_requests()
+
+    # Run-time changes (``changes.py``). Each is atomic, visible to the next API request, returns the same
+    # JSON as its ``/_sim/...`` endpoint, and raises a ``changes.ChangeError`` (InvalidChange, NotFound,
+    # Conflict) without changing anything when it cannot be applied.
+
+    def add_ig_account(self, account: Mapping[str, Any] | IgAccount) -> dict[str, Any]:
+        return changes.add_ig_account(self.state, account)
+
+    def add_ig_post(self, account: str, post: Mapping[str, Any] | IgPost) -> dict[str, Any]:
+        """``account``: username or user id. Returns ``{"item": <the post as /v1/posts serves it>}``."""
+        return changes.add_ig_post(self.state, account, post)
+
+    def remove_ig_post(self, ref: str) -> dict[str, Any]:
+        """``ref``: shortcode or media id. Returns ``{"removed": <shortcode>, "id": <media id>}``."""
+        return changes.remove_ig_post(self.state, ref)
+
+    def add_ig_likers(self, ref: str, likers: Iterable[str]) -> dict[str, Any]:
+        return changes.add_ig_likers(self.state, ref, {"likers": list(likers)})
+
+    def add_ig_comments(self, ref: str, comments: Iterable[Mapping[str, Any] | IgComment | str]) -> dict[str, Any]:
+        return changes.add_ig_comments(self.state, ref, {"comments": list(comments)})
+
+    def set_ig_counts(
+        self, ref: str, *, like_count: int | None = None, comment_count: int | None = None
+    ) -> dict[str, Any]:
+        return changes.set_ig_counts(self.state, ref, {"like_count": like_count, "comment_count": comment_count})
+
+    def add_tt_account(self, account: Mapping[str, Any] | TtAccount) -> dict[str, Any]:
+        return changes.add_tt_account(self.state, account)
+
+    def add_tt_video(self, account: str, video: Mapping[str, Any] | TtVideo) -> dict[str, Any]:
+        """``account``: uniqueId or secUid. Returns ``{"item": <the video as /api/user/posts serves it>}``."""
+        return changes.add_tt_video(self.state, account, video)
+
+    def remove_tt_video(self, video_id: str) -> dict[str, Any]:
+        return changes.remove_tt_video(self.state, video_id)
+
+    def add_tt_comments(self, video_id: str, comments: Iterable[Mapping[str, Any] | TtComment | str]) -> dict[str, Any]:
+        return changes.add_tt_comments(self.state, video_id, {"comments": list(comments)})
+
+    def set_tt_stats(
+        self,
+        video_id: str,
+        *,
+        digg_count: int | None = None,
+        comment_count: int | None = None,
+        play_count: int | None = None,
+        share_count: int | None = None,
+    ) -> dict[str, Any]:
+        stats = {
+            "diggCount": digg_count,
+            "commentCount": comment_count,
+            "playCount": play_count,
+            "shareCount": share_count,
+        }
+        return changes.set_tt_stats(self.state, video_id, {"stats": stats})
 
 
 def _default_key(settings: SimSettings) -> str:

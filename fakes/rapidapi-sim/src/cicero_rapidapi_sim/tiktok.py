@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .errors import invalid_param, missing_params
-from .paging import page_of, parse_offset
-from .proxy import sim_state
+from .paging import parse_offset
+from .proxy import serve_page, sim_state
 
 router = APIRouter()
 
@@ -69,7 +69,7 @@ async def user_posts(
     account = state.world.tt_by_sec_uid.get(secUid.strip())
     if account is None:
         return {"data": {"cursor": "0", "hasMore": False, "itemList": []}, "statusCode": 0}
-    page = page_of(account.videos, offset, size)
+    page = serve_page(request, account.videos, offset, size)
     return {
         "data": {
             "cursor": str(page.next_offset),
@@ -97,7 +97,7 @@ async def post_comments(
         return invalid_param("count or cursor")
     video = state.world.tt_videos.get(videoId.strip())
     all_comments = video.comments if video is not None else []
-    page = page_of(all_comments, offset, size)
+    page = serve_page(request, all_comments, offset, size)
     return {
         "comments": page.items,
         "cursor": page.next_offset,

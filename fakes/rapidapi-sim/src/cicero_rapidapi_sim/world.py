@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -40,6 +40,8 @@ class IgPostView:
     comments: list[JsonObj]
     taken_at: int
     is_pinned: bool
+    # The dataset entry this view renders: a run-time change re-renders only the posts whose entry changed.
+    source: IgPost | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class TtVideoView:
     comments: list[JsonObj]
     create_time: int
     is_pinned: bool
+    source: TtVideo | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ def _ig_post(account: IgAccount, post: IgPost, today: date) -> IgPostView:
         for index, c in enumerate(post.comments)
     ]
     rendered_comments.sort(key=lambda c: -int(c["created_at"]))
-    return IgPostView(item, likers, rendered_comments, taken_at, post.is_pinned)
+    return IgPostView(item, likers, rendered_comments, taken_at, post.is_pinned, post)
 
 
 def _tt_video(account: TtAccount, video: TtVideo, today: date) -> TtVideoView:
@@ -152,7 +155,7 @@ def _tt_video(account: TtAccount, video: TtVideo, today: date) -> TtVideoView:
         for index, c in enumerate(video.comments)
     ]
     comments.sort(key=lambda c: -int(c["create_time"]))
-    return TtVideoView(item, comments, create_time, video.isPinnedItem)
+    return TtVideoView(item, comments, create_time, video.isPinnedItem, video)
 
 
 @dataclass
@@ -184,24 +187,84 @@ class World:
         return self.tt_by_unique_id.get(unique_id.strip().lstrip("@").lower())
 
 
+def ig_account_view(account: IgAccount, today: date, previous: IgAccountView | None = None) -> IgAccountView:
+    """Render one account; posts whose dataset entry is unchanged (same object) reuse ``previous``'s view."""
+    reusable = {id(view.source): view for view in previous.posts} if previous is not None else {}
+    posts: list[IgPostView] = []
+    for post in account.posts:
+        old = reusable.get(id(post))
+        posts.append(old if old is not None and old.source is post else _ig_post(account, post, today))
+    posts.sort(key=lambda p: _feed_order(p.is_pinned, p.taken_at))
+    return IgAccountView(account.username, account.user_id, posts)
+
+
+def tt_account_view(account: TtAccount, today: date, previous: TtAccountView | None = None) -> TtAccountView:
+    reusable = {id(view.source): view for view in previous.videos} if previous is not None else {}
+    videos: list[TtVideoView] = []
+    for video in account.videos:
+        old = reusable.get(id(video))
+        videos.append(old if old is not None and old.source is video else _tt_video(account, video, today))
+    videos.sort(key=lambda v: _feed_order(v.is_pinned, v.create_time))
+    return TtAccountView(account.uniqueId, account.secUid, account.id, account.nickname or account.uniqueId, videos)
+
+
+def ig_post_keys(view: IgPostView) -> list[str]:
+    """Every key a post is found by: shortcode, media id and its numeric part."""
+    return [str(view.item["code"]), str(view.item["id"]), str(view.item["pk"])]
+
+
+def ig_account_keys(view: IgAccountView) -> list[str]:
+    return [view.username.lower(), view.user_id]
+
+
+def _index_ig(world: World, account: IgAccountView) -> None:
+    for key in ig_account_keys(account):
+        world.ig_accounts[key] = account
+    for view in account.posts:
+        for key in ig_post_keys(view):
+            world.ig_posts[key] = view
+
+
+def _index_tt(world: World, account: TtAccountView) -> None:
+    world.tt_by_unique_id[account.unique_id.lower()] = account
+    world.tt_by_sec_uid[account.sec_uid] = account
+    for view in account.videos:
+        world.tt_videos[str(view.item["id"])] = view
+
+
+def with_ig_account(world: World, old: IgAccountView | None, new: IgAccountView) -> World:
+    """A new world where ``new`` replaces ``old`` (or is added); ``world`` itself is left untouched."""
+    result = replace(world, ig_accounts=dict(world.ig_accounts), ig_posts=dict(world.ig_posts))
+    if old is not None:
+        for key in ig_account_keys(old):
+            result.ig_accounts.pop(key, None)
+        for view in old.posts:
+            for key in ig_post_keys(view):
+                result.ig_posts.pop(key, None)
+    _index_ig(result, new)
+    return result
+
+
+def with_tt_account(world: World, old: TtAccountView | None, new: TtAccountView) -> World:
+    result = replace(
+        world,
+        tt_by_unique_id=dict(world.tt_by_unique_id),
+        tt_by_sec_uid=dict(world.tt_by_sec_uid),
+        tt_videos=dict(world.tt_videos),
+    )
+    if old is not None:
+        result.tt_by_unique_id.pop(old.unique_id.lower(), None)
+        result.tt_by_sec_uid.pop(old.sec_uid, None)
+        for view in old.videos:
+            result.tt_videos.pop(str(view.item["id"]), None)
+    _index_tt(result, new)
+    return result
+
+
 def build_world(dataset: Dataset, today: date) -> World:
     world = World(today=today)
     for ig in dataset.instagram:
-        posts = [_ig_post(ig, post, today) for post in ig.posts]
-        posts.sort(key=lambda p: _feed_order(p.is_pinned, p.taken_at))
-        account = IgAccountView(ig.username, ig.user_id, posts)
-        world.ig_accounts[ig.username.lower()] = account
-        world.ig_accounts[ig.user_id] = account
-        for view in posts:
-            world.ig_posts[str(view.item["code"])] = view
-            world.ig_posts[str(view.item["id"])] = view
-            world.ig_posts[str(view.item["pk"])] = view
+        _index_ig(world, ig_account_view(ig, today))
     for tt in dataset.tiktok:
-        videos = [_tt_video(tt, video, today) for video in tt.videos]
-        videos.sort(key=lambda v: _feed_order(v.is_pinned, v.create_time))
-        tt_account = TtAccountView(tt.uniqueId, tt.secUid, tt.id, tt.nickname or tt.uniqueId, videos)
-        world.tt_by_unique_id[tt.uniqueId.lower()] = tt_account
-        world.tt_by_sec_uid[tt.secUid] = tt_account
-        for video_view in videos:
-            world.tt_videos[str(video_view.item["id"])] = video_view
+        _index_tt(world, tt_account_view(tt, today))
     return world
