@@ -331,6 +331,9 @@ BREAKAGES = {
                                            "body": {"data": {"items": [{"id": "x_1"}]}},
                                            "query": {"username_or_id_or_url": "polres_demo"}},
                                   "POLRES_DEMO", IG, "instagram item x_1"),
+    "ig-401-no-fallback": Breakage(CONTOH, {"path": "/v1/posts", "status": 401, "times": 10,
+                                            "query": {"username_or_id_or_url": "polres_demo"}},
+                                   "POLRES_DEMO", IG, "answered 401"),
     "tt-unknown-user": Breakage(CONTOH | {"tiktok_username": "no_such_account"}, None,
                                 "POLRES_CONTOH", TT, "'no_such_account' not found"),
 }
@@ -490,3 +493,33 @@ async def test_engagement_sets_are_cumulative_and_events_carry_only_additions(
     assert again[0]["engaged_total"] == refreshed["engaged_total"] + 1, f"{dropped} must stay counted"
     unchanged = [p for p in of_type(second, "EngagementRefreshed") if p["post_id"] != post_id]
     assert unchanged == [], "no news, no event"
+
+
+@pytest.mark.parametrize("fault", [
+    {"status": 429, "retry_after": 1, "times": 1},
+    {"status": 500, "times": 2},
+], ids=["429-retry-after", "500-twice"])
+async def test_a_passing_fault_leaves_the_stored_result_right(
+    ingest_app: Ingest, sim: RunningSimulator, fault: dict[str, Any]
+) -> None:
+    await ingest_app.register(DEMO)
+    sim.add_fault("/v1/posts", **fault)
+    _, events = await ingest_app.tick(wib(14, 5))
+    demo = completions(events)["POLRES_DEMO"]
+    assert demo.errors == [] and refs(demo.posts) == set(DEMO_TODAY)
+    assert of_type(events, "OperationalAlertRaised") == []
+
+
+async def test_an_endless_feed_stops_at_its_bound_and_removes_nothing(
+    ingest_app: Ingest, sim: RunningSimulator
+) -> None:
+    await ingest_app.register(DEMO)
+    await ingest_app.tick(wib(14, 5))
+    sim.replace_dataset(e2e_dataset_without("C9demo1040b"))
+    sim.reset_requests()
+    sim.add_fault("/v1/posts", endless="fresh", times=1000)
+    _, events = await ingest_app.tick(wib(15, 5))
+    pages = sim.requests_to("/v1/posts")
+    assert pages == ingest_app.service.settings.max_pages  # type: ignore[attr-defined]
+    assert of_type(events, "PostRemoved") == [], "an unfinished feed is no proof that a post was removed"
+    assert refs(completions(events)["POLRES_DEMO"].posts) == set(DEMO_TODAY)

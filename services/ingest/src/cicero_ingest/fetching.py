@@ -77,7 +77,7 @@ async def _fetch_platform_posts(
         try:
             fetched[Platform.INSTAGRAM] = await api.instagram_feed(client["instagram_username"], day)
         except (PlatformError, MalformedItem, httpx.HTTPError) as exc:
-            errors.append(FetchError(platform=Platform.INSTAGRAM, message=str(exc)[:500]))
+            errors.append(FetchError(platform=Platform.INSTAGRAM, message=describe_error(exc)))
     if client["tiktok_enabled"] and client["tiktok_username"]:
         try:
             sec_uid = client["tiktok_sec_uid"] or await api.tiktok_sec_uid(client["tiktok_username"])
@@ -86,7 +86,7 @@ async def _fetch_platform_posts(
                                        client["client_id"], sec_uid)
             fetched[Platform.TIKTOK] = await api.tiktok_feed(client["tiktok_username"], sec_uid, day)
         except (PlatformError, MalformedItem, httpx.HTTPError) as exc:
-            errors.append(FetchError(platform=Platform.TIKTOK, message=str(exc)[:500]))
+            errors.append(FetchError(platform=Platform.TIKTOK, message=describe_error(exc)))
     return fetched
 
 
@@ -200,7 +200,8 @@ async def _refresh_engagement(
         try:
             engagement = await fetch()
         except (PlatformError, httpx.HTTPError) as exc:
-            errors.append(FetchError(platform=platform, post_id=post_id, message=f"{kind}: {exc}"[:500]))
+            errors.append(FetchError(platform=platform, post_id=post_id,
+                                     message=f"{kind}: {describe_error(exc)}"[:500]))
             continue
         known = {r["username"] for r in await ctx.conn.fetch(
             "SELECT username FROM engagement WHERE platform = $1 AND post_id = $2 AND kind = $3",
@@ -230,3 +231,11 @@ def fetch_alert(client_id: str, tick: ClientFetchRequested, errors: list[FetchEr
         details=[f"{e.platform.value}{' ' + e.post_id if e.post_id else ''}: {e.message}"[:300] for e in errors[:20]],
         raised_at=tick.scheduled_for,
     )
+
+
+def describe_error(exc: Exception) -> str:
+    """A reason an operator can read; network errors often have an empty message, so name their kind."""
+    text = str(exc)
+    if isinstance(exc, httpx.HTTPError):
+        text = f"{type(exc).__name__}: {text}" if text else f"{type(exc).__name__} (network error or timeout)"
+    return text[:500]
