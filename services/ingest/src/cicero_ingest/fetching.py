@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import date
 
 import asyncpg
@@ -90,10 +91,31 @@ async def _fetch_platform_posts(
     return fetched
 
 
+@dataclass(frozen=True)
+class CurrentPost:
+    """One of the client's posts of the day as it will stand after this fetch (decided before any write)."""
+
+    platform: Platform
+    post_id: str
+    shortcode: str | None
+    link: str
+    like_count: int
+    comment_count: int
+    refreshed_counts: tuple[int, int] | None
+
+
+EngagementResult = tuple[str, "Engagement | Exception"]
+
+
 async def fetch_client(
     ctx: HandlerContext, api: RapidApiClient, client: asyncpg.Record, tick: ClientFetchRequested, day: date,
     *, comments_on_instagram: bool = False,
 ) -> None:
+    """All platform calls first, then every write in one burst.
+
+    The event store's append lock is taken by the first append and held to the commit, so writing only
+    after the (slow) HTTP calls lets other workers' appends through while this client is being fetched.
+    """
     client_id: str = client["client_id"]
     errors: list[FetchError] = []
     fetched = (
@@ -104,48 +126,69 @@ async def fetch_client(
         for r in await ctx.conn.fetch("SELECT * FROM posts WHERE client_id = $1 AND wib_date = $2",
                                       client_id, day)
     }
-    added: list[PostRef] = []
-    removed: list[PostRef] = []
+    current: dict[tuple[Platform, str], CurrentPost] = {
+        key: CurrentPost(key[0], key[1], r["shortcode"], r["link"], r["like_count"], r["comment_count"],
+                         tuple(r["refreshed_counts"]) if r["refreshed_counts"] else None)
+        for key, r in known.items() if not r["removed"]
+    }
+    new_posts: list[FetchedPost] = []
+    recounted: list[FetchedPost] = []
+    gone: list[tuple[Platform, str]] = []
     for platform, feed in fetched.items():
         today = todays_posts(feed.posts, day)
         for post in today:
-            row = known.get((platform, post.post_id))
-            if row is None or row["removed"]:
-                await _record_fetched(ctx, client_id, post, tick)
-                added.append(PostRef(platform=platform, post_id=post.post_id, link=post.link))
+            key = (platform, post.post_id)
+            if key not in current:
+                new_posts.append(post)
+                current[key] = CurrentPost(platform, post.post_id, post.shortcode, post.link, post.like_count,
+                                           post.comment_count, None)
             else:
-                await ctx.conn.execute(
-                    "UPDATE posts SET like_count = $3, comment_count = $4 WHERE platform = $1 AND post_id = $2",
-                    platform.value, post.post_id, post.like_count, post.comment_count,
-                )
+                recounted.append(post)
+                current[key] = replace(current[key], like_count=post.like_count, comment_count=post.comment_count)
         if not feed.complete:
             continue  # paging stopped at its bound: a post not read is not a post removed
         seen = {p.post_id for p in today}
-        for (known_platform, post_id), row in known.items():
-            if (known_platform == platform and post_id not in seen and not row["removed"]
+        for key, row in known.items():
+            if (key[0] == platform and key[1] not in seen and not row["removed"]
                     and row["source_type"] == SourceType.CRON_FETCH.value):
-                await _record_removed(ctx, client_id, platform, post_id, tick)
-                removed.append(PostRef(platform=platform, post_id=post_id, link=row["link"]))
-    current = await ctx.conn.fetch(
+                gone.append(key)
+                current.pop(key, None)
+    engagement = {key: await _fetch_engagement(api, post, comments_on_instagram) for key, post in current.items()}
+
+    # --- writes: from here on the append lock is held until the commit ------------------------------------
+    added: list[PostRef] = []
+    removed: list[PostRef] = []
+    for post in new_posts:
+        await _record_fetched(ctx, client_id, post, tick)
+        added.append(PostRef(platform=post.platform, post_id=post.post_id, link=post.link))
+    for post in recounted:
+        await ctx.conn.execute(
+            "UPDATE posts SET like_count = $3, comment_count = $4 WHERE platform = $1 AND post_id = $2",
+            post.platform.value, post.post_id, post.like_count, post.comment_count,
+        )
+    for platform, post_id in gone:
+        await _record_removed(ctx, client_id, platform, post_id, tick)
+        removed.append(PostRef(platform=platform, post_id=post_id, link=known[(platform, post_id)]["link"]))
+    for key, results in engagement.items():
+        await _record_engagement(ctx, client_id, current[key], results, tick, errors)
+    rows = await ctx.conn.fetch(
         """SELECT * FROM posts WHERE client_id = $1 AND wib_date = $2 AND NOT removed
            ORDER BY published_at, post_id""",
         client_id, day,
     )
-    for row in current:  # both phases refresh likes and comments
-        await _refresh_engagement(ctx, api, client_id, row, tick, errors, comments_on_instagram)
     completed = ClientFetchCompleted(
         client_id=client_id, tick_id=tick.tick_id, phase=tick.phase, mandatory=tick.mandatory, wib_date=day,
         fetched_at=tick.scheduled_for,
         posts=[TaskPost(platform=Platform(r["platform"]), post_id=r["post_id"], link=r["link"],
                         caption=r["caption"], published_at=r["published_at"], like_count=r["like_count"],
-                        comment_count=r["comment_count"]) for r in current],
+                        comment_count=r["comment_count"]) for r in rows],
         changes=FetchChanges(added=added, removed=removed),
         errors=errors,
     )
     await ctx.append(f"client-fetch:{client_id}:{day.isoformat()}", [completed])
     if errors:
         await ctx.append(f"alerts:{tick.tick_id}", [fetch_alert(client_id, tick, errors)])
-    log.info("client fetched", extra={"client_id": client_id, "posts": len(current), "added": len(added),
+    log.info("client fetched", extra={"client_id": client_id, "posts": len(rows), "added": len(added),
                                       "removed": len(removed), "errors": len(errors)})
 
 
@@ -179,48 +222,57 @@ async def _record_removed(
                            platform.value, post_id)
 
 
-async def _refresh_engagement(
-    ctx: HandlerContext, api: RapidApiClient, client_id: str, post: asyncpg.Record, tick: ClientFetchRequested,
-    errors: list[FetchError], comments_on_instagram: bool,
-) -> None:
-    """Grow the post's cumulative likers/commenters sets and record who was added, with absolute counts."""
-    platform = Platform(post["platform"])
-    post_id: str = post["post_id"]
+async def _fetch_engagement(
+    api: RapidApiClient, post: CurrentPost, comments_on_instagram: bool
+) -> list[EngagementResult]:
+    """Likers (Instagram) and commenters of one post; a failure is kept as the result, not raised."""
     fetchers: list[tuple[str, Callable[[], Awaitable[Engagement]]]] = []
-    if platform == Platform.INSTAGRAM:
-        shortcode = post["shortcode"] or post["link"].rstrip("/").rsplit("/", 1)[-1]
+    if post.platform == Platform.INSTAGRAM:
+        shortcode = post.shortcode or post.link.rstrip("/").rsplit("/", 1)[-1]
         fetchers.append(("likes", lambda: api.instagram_likers(shortcode)))
         if comments_on_instagram:
             fetchers.append(("comments", lambda: api.instagram_commenters(shortcode)))
     else:
-        fetchers.append(("comments", lambda: api.tiktok_commenters(post_id)))
-    counts_now = (post["like_count"], post["comment_count"])
-    before = tuple(post["refreshed_counts"] or (-1, -1))
+        fetchers.append(("comments", lambda: api.tiktok_commenters(post.post_id)))
+    results: list[EngagementResult] = []
     for kind, fetch in fetchers:
         try:
-            engagement = await fetch()
+            results.append((kind, await fetch()))
         except (PlatformError, httpx.HTTPError) as exc:
-            errors.append(FetchError(platform=platform, post_id=post_id,
-                                     message=f"{kind}: {describe_error(exc)}"[:500]))
+            results.append((kind, exc))
+    return results
+
+
+async def _record_engagement(
+    ctx: HandlerContext, client_id: str, post: CurrentPost, results: list[EngagementResult],
+    tick: ClientFetchRequested, errors: list[FetchError],
+) -> None:
+    """Grow the post's cumulative likers/commenters sets and record who was added, with absolute counts."""
+    counts_now = (post.like_count, post.comment_count)
+    before = post.refreshed_counts or (-1, -1)
+    for kind, result in results:
+        if isinstance(result, Exception):
+            errors.append(FetchError(platform=post.platform, post_id=post.post_id,
+                                     message=f"{kind}: {describe_error(result)}"[:500]))
             continue
         known = {r["username"] for r in await ctx.conn.fetch(
             "SELECT username FROM engagement WHERE platform = $1 AND post_id = $2 AND kind = $3",
-            platform.value, post_id, kind)}
-        added = added_usernames(known, engagement.usernames)
-        if not needs_event(added, (before[0], before[1]), counts_now):
+            post.platform.value, post.post_id, kind)}
+        added = added_usernames(known, result.usernames)
+        if not needs_event(added, before, counts_now):
             continue
         await ctx.conn.execute(
             """INSERT INTO engagement (platform, post_id, kind, username, seen_at)
                SELECT $1, $2, $3, u, $5 FROM unnest($4::text[]) AS u ON CONFLICT DO NOTHING""",
-            platform.value, post_id, kind, added, tick.scheduled_for,
+            post.platform.value, post.post_id, kind, added, tick.scheduled_for,
         )
-        await ctx.append(f"post:{platform.value}:{post_id}", [EngagementRefreshed(
-            platform=platform, post_id=post_id, client_id=client_id, kind=kind, added_usernames=added,
+        await ctx.append(f"post:{post.platform.value}:{post.post_id}", [EngagementRefreshed(
+            platform=post.platform, post_id=post.post_id, client_id=client_id, kind=kind, added_usernames=added,
             engaged_total=len(known) + len(added), like_count=counts_now[0], comment_count=counts_now[1],
             refreshed_at=tick.scheduled_for, tick_id=tick.tick_id,
         )])
     await ctx.conn.execute("UPDATE posts SET refreshed_counts = $3 WHERE platform = $1 AND post_id = $2",
-                           platform.value, post_id, list(counts_now))
+                           post.platform.value, post.post_id, list(counts_now))
 
 
 def fetch_alert(client_id: str, tick: ClientFetchRequested, errors: list[FetchError]) -> OperationalAlertRaised:
