@@ -47,7 +47,7 @@ WIB_DAYS = [
 async def test_the_post_day_is_the_wib_day(attendance: Service) -> None:
     consumer = attendance.make_consumer("attendance")
     for n, (published_at, _) in enumerate(WIB_DAYS):
-        payload = load_example("PostFetched", 1) | {"post_id": f"p{n}", "published_at": published_at}
+        payload = load_example("PostFetched", 1) | {"post_id": f"p{n}", "created_at": published_at}
         await consumer.process(envelope_bytes("PostFetched", payload))
     rows = await attendance.pool.fetch("SELECT post_id, wib_date FROM posts ORDER BY post_id")
     assert [r["wib_date"] for r in rows] == [day for _, day in WIB_DAYS]

@@ -175,7 +175,7 @@ async def test_a_post_fetch_tick_appends_todays_posts_and_one_completion_per_cli
         "platform": "instagram", "post_id": "3550000000000000002_5550001", "client_id": "POLRES_DEMO",
         "account_username": "polres_demo", "shortcode": "C9demo0815a",
         "link": "https://www.instagram.com/p/C9demo0815a/",
-        "caption": "Giat patroli dialogis bersama warga #polri #presisi", "published_at": "2026-03-10T01:15:00Z",
+        "caption": "Giat patroli dialogis bersama warga #polri #presisi", "created_at": "2026-03-10T01:15:00Z",
         "source_type": "cron_fetch", "original_created_at": "2026-03-10T01:15:00Z", "is_pinned": False,
         "is_video": False, "like_count": 4, "comment_count": 2, "tick_id": "post-fetch:2026-03-10T07:05:00Z",
     }
@@ -459,8 +459,8 @@ async def test_a_post_belongs_to_the_wib_day_it_was_published_on(ingest_app: Ing
     fetched_d1 = {p["post_id"]: p for p in of_type(day_d1, "PostFetched")}
     assert set(fetched_d) == {"9100_5550001", "9300"}
     assert set(fetched_d1) == {"9200_5550001", "9400"}
-    assert fetched_d["9100_5550001"]["published_at"] == "2026-03-10T16:30:00Z"
-    assert fetched_d1["9400"]["published_at"] == "2026-03-10T17:30:00Z"
+    assert fetched_d["9100_5550001"]["created_at"] == "2026-03-10T16:30:00Z"
+    assert fetched_d1["9400"]["created_at"] == "2026-03-10T17:30:00Z"
     assert completions(day_d)["POLRES_DEMO"].wib_date.isoformat() == "2026-03-10"
     d1 = completions(day_d1)["POLRES_DEMO"]
     assert d1.wib_date.isoformat() == "2026-03-11"

@@ -69,7 +69,7 @@ async def test_add_post_records_manual_input_once(
     payload = fetched[0].payload
     assert payload["source_type"] == "manual_input" and payload["tick_id"] is None
     assert payload["original_created_at"] == "2026-03-09T09:00:00Z"  # 16:00 WIB, the platform's time
-    assert payload["published_at"] != payload["original_created_at"]  # counts for the day it was input
+    assert payload["created_at"] != payload["original_created_at"]  # counts for the day it was input
     assert row["source_type"] == "manual_input" and not row["removed"]
 
 

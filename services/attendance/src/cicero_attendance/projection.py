@@ -14,8 +14,8 @@ async def on_post_fetched(event: PostFetched, ctx: HandlerContext) -> None:
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)
            ON CONFLICT (platform, post_id) DO UPDATE SET
              caption = $6, like_count = $9, comment_count = $10, removed_at = NULL""",
-        event.platform.value, event.post_id, event.client_id, wib_date(event.published_at), event.link,
-        event.caption, event.published_at, event.source_type.value, event.like_count, event.comment_count,
+        event.platform.value, event.post_id, event.client_id, wib_date(event.created_at), event.link,
+        event.caption, event.created_at, event.source_type.value, event.like_count, event.comment_count,
     )
 
 

@@ -196,7 +196,7 @@ async def _record_fetched(ctx: HandlerContext, client_id: str, post: FetchedPost
     event = PostFetched(
         platform=post.platform, post_id=post.post_id, client_id=client_id,
         account_username=post.account_username, shortcode=post.shortcode, link=post.link, caption=post.caption,
-        published_at=post.published_at, source_type=SourceType.CRON_FETCH,
+        created_at=post.published_at, source_type=SourceType.CRON_FETCH,
         original_created_at=post.published_at, is_pinned=post.is_pinned, is_video=post.is_video,
         like_count=post.like_count, comment_count=post.comment_count, tick_id=tick.tick_id,
     )

@@ -1,6 +1,6 @@
 """Manual input: an operator adds one post by its link (DOMAIN §3, ``source_type = manual_input``).
 
-The post counts for the WIB day it was input on (``published_at`` is the time of input) and keeps the
+The post counts for the WIB day it was input on (``created_at`` is the time of input) and keeps the
 platform's publish time in ``original_created_at``; no fetch ever removes it.
 """
 
@@ -72,7 +72,7 @@ async def record_manual_post(
         event = PostFetched(
             platform=post.platform, post_id=post.post_id, client_id=client_id,
             account_username=post.account_username, shortcode=post.shortcode, link=post.link,
-            caption=post.caption, published_at=now, source_type=SourceType.MANUAL_INPUT,
+            caption=post.caption, created_at=now, source_type=SourceType.MANUAL_INPUT,
             original_created_at=post.published_at, is_pinned=post.is_pinned, is_video=post.is_video,
             like_count=post.like_count, comment_count=post.comment_count,
         )

@@ -43,7 +43,9 @@ class PostFetched(Event):
     shortcode: str | None = None
     link: str
     caption: str = ""
-    published_at: UtcDatetime
+    created_at: UtcDatetime
+    """For ``cron_fetch`` the platform's publish time; for ``manual_input`` the time of input (DOMAIN §3).
+    The post belongs to the WIB day of this instant."""
     source_type: SourceType = SourceType.CRON_FETCH
     original_created_at: UtcDatetime | None = None
     is_pinned: bool = False
