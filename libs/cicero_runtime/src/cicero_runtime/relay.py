@@ -102,8 +102,6 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._registry = registry
         self._wakeup = asyncio.Event()
-        self.published_position = 0
-        self._position_changed = asyncio.Condition()
 
     async def checkpoint(self) -> int:
         async with self._pool.acquire() as conn:
@@ -133,9 +131,6 @@ class OutboxRelay:
                     last,
                 )
             total += len(batch)
-            async with self._position_changed:
-                self.published_position = last
-                self._position_changed.notify_all()
 
     def _prepare(self, event: RecordedEvent) -> tuple[str, aio_pika.Message]:
         parent = extract_context(event.metadata)
@@ -193,10 +188,4 @@ class OutboxRelay:
                 waiter.cancel()
         return stop.is_set()
 
-    async def wait_published(self, position: int, timeout: float) -> None:
-        """Block until this relay confirmed everything up to ``position``."""
-        async with self._position_changed:
-            await asyncio.wait_for(
-                self._position_changed.wait_for(lambda: self.published_position >= position), timeout
-            )
 

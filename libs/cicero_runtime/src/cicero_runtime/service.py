@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -138,6 +138,16 @@ class Service:
             )
             await self._health.start()
         log.info("service started", extra={"schema": self.schema, "namespace": self.settings.namespace})
+
+    @contextlib.asynccontextmanager
+    async def one_shot(self, *, publishing: bool) -> AsyncIterator[Service]:
+        """The service for a one-shot command (or a test): pool, store and topology, no consumers, health
+        or loops; with ``publishing`` its relay runs too, so ``wait_published`` can see events out."""
+        await self.start(with_relay=publishing, with_consumers=False, with_health=False, with_background=False)
+        try:
+            yield self
+        finally:
+            await self.stop()
 
     async def _with_retries(self, what: str, connect: Callable[[], Awaitable[T]]) -> T:
         """Wait for a dependency that is still starting (compose, a rebooting broker), then give up clearly."""

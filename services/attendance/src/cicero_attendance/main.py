@@ -56,18 +56,14 @@ def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[]
                 print(f"{args.file}: {error}", file=sys.stderr)
             print(f"{len(result.errors)} bad row(s); nothing imported", file=sys.stderr)
             return 1
-        service = make_service()
-        await service.start(with_consumers=False, with_health=False, with_background=False)
-        try:
+        async with make_service().one_shot(publishing=True) as service:
             async with service.pool.acquire() as conn:
                 report = await apply_clients(conn, service.store, result.clients, f"import:{uuid.uuid4()}")
             if report.recorded:
                 await service.wait_published(report.recorded[-1].global_position, args.timeout)
-            print(f"{len(report.registered)} registered, {len(report.updated)} updated, "
-                  f"{len(report.unchanged)} unchanged")
-            return 0
-        finally:
-            await service.stop()
+        print(f"{len(report.registered)} registered, {len(report.updated)} updated, "
+              f"{len(report.unchanged)} unchanged")
+        return 0
 
     cmd.set_defaults(handler=do_import)
 

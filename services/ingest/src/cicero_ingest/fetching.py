@@ -57,8 +57,13 @@ async def on_tick(event: TickFired, ctx: HandlerContext) -> None:
     log.info("fetch jobs enqueued", extra={"tick_id": event.tick_id, "clients": len(jobs)})
 
 
+async def lock_client(conn: asyncpg.Connection, client_id: str) -> None:
+    """Until the transaction ends, nobody else fetches or adds posts for this client (any replica)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("ingest-fetch", client_id))
+
+
 async def on_fetch_requested(job: ClientFetchRequested, ctx: HandlerContext, api: RapidApiClient) -> None:
-    await ctx.conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("ingest-fetch", job.client_id))
+    await lock_client(ctx.conn, job.client_id)
     client = await ctx.conn.fetchrow("SELECT * FROM clients WHERE client_id = $1", job.client_id)
     if client is None or not client["active"]:
         log.info("fetch job for an unknown or inactive client skipped", extra={"client_id": job.client_id})

@@ -66,8 +66,8 @@ def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[]
             return 2
         service = make_service()
         api = RapidApiClient(cast(IngestSettings, service.settings))
-        await service.start(with_consumers=False, with_health=False, with_background=False)
-        try:
+        service.on_stop(api.close)
+        async with service.one_shot(publishing=True):
             try:
                 post = await fetch_linked_post(api, link)
             except (PlatformError, MalformedItem) as exc:
@@ -86,11 +86,8 @@ def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[]
                 print(f"{post.platform.value} {post.post_id}: already one of {args.client_id.upper()}'s posts")
                 return 0
             await service.wait_published(recorded.global_position, args.timeout)
-            print(f"{post.platform.value} {post.post_id}: recorded as manual input for {args.client_id.upper()}")
-            return 0
-        finally:
-            await api.close()
-            await service.stop()
+        print(f"{post.platform.value} {post.post_id}: recorded as manual input for {args.client_id.upper()}")
+        return 0
 
     cmd.set_defaults(handler=do_add)
 

@@ -15,9 +15,9 @@ import asyncpg
 from cicero_contracts.events.common import Platform
 from cicero_contracts.events.ingest import PostFetched, SourceType
 from cicero_runtime.clock import wib_date
-from cicero_runtime.db import advisory_key
 from cicero_runtime.event_store import EventStore, Metadata, RecordedEvent
 
+from cicero_ingest.fetching import lock_client
 from cicero_ingest.posts import FetchedPost
 from cicero_ingest.rapidapi import RapidApiClient
 
@@ -62,7 +62,7 @@ async def record_manual_post(
 ) -> RecordedEvent | None:
     """Record the post as manual input for today; None when it is already one of the client's posts."""
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", advisory_key("ingest-fetch", client_id))
+        await lock_client(conn, client_id)
         if not await conn.fetchval("SELECT 1 FROM clients WHERE client_id = $1", client_id):
             raise LookupError(f"unknown client {client_id!r}")
         existing = await conn.fetchrow("SELECT removed FROM posts WHERE platform = $1 AND post_id = $2",

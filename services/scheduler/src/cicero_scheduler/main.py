@@ -46,17 +46,13 @@ def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[]
     async def do_fire(args: argparse.Namespace) -> int:
         schedule = get_schedule(args.schedule)
         at: datetime = args.at or utc_now()
-        service = make_service()
-        await service.start(with_consumers=False, with_health=False, with_background=False)
-        try:
+        async with make_service().one_shot(publishing=True) as service:
             async with service.pool.acquire() as conn:
                 result = await fire(conn, service.store, schedule, at, manual=True)
             if result.recorded is not None:
                 await service.wait_published(result.recorded.global_position, args.timeout)
-            print(f"{result.tick_id}: {result.reason}")
-            return 0 if result.fired else 3
-        finally:
-            await service.stop()
+        print(f"{result.tick_id}: {result.reason}")
+        return 0 if result.fired else 3
 
     fire_cmd.set_defaults(handler=do_fire)
 
@@ -65,34 +61,22 @@ def add_commands(sub: argparse._SubParsersAction[Any], make_service: Callable[[]
         cmd.add_argument("schedule", choices=sorted(SCHEDULES))
 
         async def toggle(args: argparse.Namespace, paused: bool = paused) -> int:
-            service = make_service()
-            await service.start(with_relay=False, with_consumers=False, with_health=False,
-                                with_background=False)
-            try:
-                async with service.pool.acquire() as conn:
-                    await repository.set_paused(conn, args.schedule, paused)
-                print(f"{args.schedule}: {'paused' if paused else 'running'}")
-                return 0
-            finally:
-                await service.stop()
+            async with make_service().one_shot(publishing=False) as service, service.pool.acquire() as conn:
+                await repository.set_paused(conn, args.schedule, paused)
+            print(f"{args.schedule}: {'paused' if paused else 'running'}")
+            return 0
 
         cmd.set_defaults(handler=toggle)
-
 
     list_cmd = sub.add_parser("list", help="each schedule, its state and its next fire times in WIB")
 
     async def do_list(args: argparse.Namespace) -> int:
-        service = make_service()
-        await service.start(with_relay=False, with_consumers=False, with_health=False, with_background=False)
-        try:
-            async with service.pool.acquire() as conn:
-                paused = await repository.paused_schedules(conn)
-            now = utc_now()
-            for schedule in SCHEDULES.values():
-                print(describe(schedule, schedule.name in paused, now))
-            return 0
-        finally:
-            await service.stop()
+        async with make_service().one_shot(publishing=False) as service, service.pool.acquire() as conn:
+            paused = await repository.paused_schedules(conn)
+        now = utc_now()
+        for schedule in SCHEDULES.values():
+            print(describe(schedule, schedule.name in paused, now))
+        return 0
 
     list_cmd.set_defaults(handler=do_list)
 

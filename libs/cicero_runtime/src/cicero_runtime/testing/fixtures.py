@@ -174,8 +174,5 @@ async def service_schema(database_url: str, sql_label: str) -> AsyncIterator[str
 @contextlib.asynccontextmanager
 async def started_service(service: Service) -> AsyncIterator[Service]:
     """The service's pool, store and topology, without relay, consumers, health or loops: tests drive it."""
-    await service.start(with_relay=False, with_consumers=False, with_health=False, with_background=False)
-    try:
+    async with service.one_shot(publishing=False):
         yield service
-    finally:
-        await service.stop()
