@@ -99,3 +99,19 @@ def test_previous_version_is_upcast_and_older_refused() -> None:
 def test_schema_render_is_deterministic() -> None:
     model = EVENT_MODELS[0]
     assert render(model, model.event_type, 1) == render(model, model.event_type, 1)
+
+
+@pytest.mark.parametrize("event_type", [m.event_type for m in EVENT_MODELS])
+def test_parse_json_reads_what_parse_reads(event_type: str) -> None:
+    import json
+
+    example = load_example(event_type, 1)
+    assert REGISTRY.parse_json(event_type, 1, json.dumps(example)) == REGISTRY.parse(event_type, 1, example)
+
+
+def test_parse_json_names_a_bad_field_and_refuses_unknown_versions() -> None:
+    with pytest.raises(InvalidPayload) as caught:
+        REGISTRY.parse_json("PostRemoved", 1, '{"platform": "instagram", "post_id": "p"}')
+    assert "client_id" in caught.value.fields
+    with pytest.raises(UnsupportedSchemaVersion):
+        REGISTRY.parse_json("PostRemoved", 7, "{}")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from cicero_contracts.events.scheduler import TickFired, TickPhase
-from cicero_runtime.event_store import ConcurrencyError, EventStore, Metadata
+from cicero_runtime.event_store import ConcurrencyError, EventStore, Metadata, StreamAppend
 
 T0 = datetime(2026, 3, 10, 7, 5, tzinfo=UTC)
 
@@ -117,3 +117,20 @@ async def test_envelope_carries_metadata(pool: asyncpg.Pool, schema: str) -> Non
     assert envelope.stream_version == 1 and envelope.occurred_at == T0
     assert envelope.payload["tick_id"] == "test:0"
     assert recorded.metadata["traceparent"].startswith("00-0af7")
+
+
+async def test_append_streams_continues_each_stream_in_one_statement(pool: asyncpg.Pool, schema: str) -> None:
+    store = EventStore("test", schema)
+    async with pool.acquire() as conn:
+        await store.append(conn, "a", [tick(1), tick(2)])
+        recorded = await store.append_streams(conn, [
+            StreamAppend("a", [tick(3)], Metadata(correlation_id="c-a")),
+            StreamAppend("b", [tick(4), tick(5)], Metadata(correlation_id="c-b")),
+            StreamAppend("empty", []),
+        ])
+        assert [(r.stream_id, r.stream_version) for r in recorded] == [("a", 3), ("b", 1), ("b", 2)]
+        assert [r.metadata["correlation_id"] for r in recorded] == ["c-a", "c-b", "c-b"]
+        assert [r.global_position for r in recorded] == sorted(r.global_position for r in recorded)
+        assert await store.read_stream(conn, "empty") == []
+        with pytest.raises(ValueError, match="each stream once"):
+            await store.append_streams(conn, [StreamAppend("a", [tick(6)]), StreamAppend("a", [tick(7)])])

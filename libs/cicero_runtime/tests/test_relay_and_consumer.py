@@ -16,7 +16,7 @@ import pytest_asyncio
 from cicero_contracts import EventRegistry
 from cicero_contracts.events.scheduler import TickFired, TickPhase
 from cicero_contracts.names import INGEST_EVENTS
-from cicero_runtime.consumer import EventConsumer, HandlerContext
+from cicero_runtime.consumer import BatchContext, BatchItem, EventConsumer, HandlerContext
 from cicero_runtime.event_store import EventStore
 from cicero_runtime.relay import AmqpPublisher, OutboxRelay
 from cicero_runtime.testing import wait_for
@@ -194,3 +194,48 @@ async def test_a_returned_message_keeps_the_checkpoint_where_it_was(
         assert len(await drain(amqp_url, bus_names.queue(INGEST_EVENTS))) == 1  # the routable one arrived
     finally:
         await connection.close()
+
+
+async def test_a_batch_handler_sees_each_fresh_event_once_and_a_poisoned_batch_falls_back_to_one_by_one(
+    pool: asyncpg.Pool, schema: str, amqp_url: str, bus_names: BusNames, applied_table: None,
+    broker: RabbitBroker,
+) -> None:
+    connection = await aio_pika.connect_robust(amqp_url)
+    await declare_topology(connection, bus_names, retry_delay_ms=100)
+    await connection.close()
+    consumer = EventConsumer("batch-consumer", INGEST_EVENTS, pool, EventStore("test", schema), bus_names,
+                             max_attempts=2)
+    sizes: list[int] = []
+
+    async def apply_batch(items: list[BatchItem], ctx: BatchContext) -> None:
+        if any(isinstance(i.event, TickFired) and i.event.schedule == "poison" for i in items):
+            raise RuntimeError("poisoned batch")
+        sizes.append(len(items))
+        for item in items:
+            assert item.metadata.causation_id == str(item.envelope.event_id)
+        await ctx.conn.executemany("INSERT INTO applied (event_id, tick_id) VALUES ($1, $2)",
+                                   [(i.envelope.event_id, i.event.tick_id) for i in items])  # type: ignore[attr-defined]
+
+    consumer.on_batch(apply_batch, TickFired)
+    with pytest.raises(RuntimeError, match="batch handler"):
+        consumer.on(TickFired)
+    queue = bus_names.queue(INGEST_EVENTS)
+    duplicate = uuid.uuid4()
+    for n in range(200):  # queued before the consumer starts, so batches fill up
+        await publish_raw(amqp_url, queue, envelope(tick(n), duplicate if n in (10, 150) else None))
+        if n == 100:
+            await publish_raw(amqp_url, queue, envelope(tick(n, "poison")))
+    consumer.attach(broker, batch_size=50)
+    await broker.start()
+
+    parked: list[aio_pika.abc.AbstractIncomingMessage] = []
+
+    async def poison_parked() -> bool:
+        parked.extend(await drain(amqp_url, bus_names.dead_letter_queue(INGEST_EVENTS)))
+        return len(parked) == 1
+
+    await wait_for(poison_parked, timeout=20, what="the poisoned message in the dead-letter queue")
+    await wait_for(lambda: pool.fetchval("SELECT count(*) = 199 FROM applied"), timeout=10, what="the rest")
+    assert "poisoned batch" in str(parked[0].headers["x-failure-reason"])
+    assert await pool.fetchval("SELECT count(DISTINCT event_id) FROM applied") == 199  # the duplicate once
+    assert max(sizes) > 1  # really batched

@@ -6,6 +6,7 @@ current model here, so handlers only ever see current models.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -122,6 +123,17 @@ class EventRegistry:
             )
         try:
             return model.model_validate(payload)
+        except ValidationError as exc:
+            raise InvalidPayload(event_type, exc) from exc
+
+    def parse_json(self, event_type: str, schema_version: int, payload_json: str | bytes) -> Event:
+        """``parse`` for a payload still in JSON text: a current-version payload is validated straight from
+        the text (pydantic's own parser, several times faster than ``json.loads`` first)."""
+        model = self.model_for(event_type)
+        if schema_version != model.schema_version:
+            return self.parse(event_type, schema_version, json.loads(payload_json))
+        try:
+            return model.model_validate_json(payload_json)
         except ValidationError as exc:
             raise InvalidPayload(event_type, exc) from exc
 

@@ -76,6 +76,27 @@ class HandlerContext:
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class BatchItem:
+    """One fresh (not yet seen) event of a batch, with the metadata for whatever it causes."""
+
+    envelope: Envelope
+    event: Event
+    metadata: Metadata
+
+
+@dataclass
+class BatchContext:
+    """What a batch handler may touch: the batch's transaction and the service's store."""
+
+    conn: asyncpg.Connection
+    store: EventStore
+
+
+BatchHandler = Callable[[list[BatchItem], BatchContext], Awaitable[None]]
+"""Handles a whole micro-batch in its transaction: for projections whose writes are set-based."""
+
+
 class Outcome:
     HANDLED = "handled"
     DUPLICATE = "duplicate"
@@ -121,27 +142,74 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._registry = registry
         self._handlers: dict[str, Handler] = {}
+        self._batch_handler: BatchHandler | None = None
+        self._batch_types: set[str] = set()
         self._arrived: asyncio.Queue[RabbitMessage] = asyncio.Queue()
         self._broker: RabbitBroker | None = None
         self._batch_size = 100
         self._worker: asyncio.Task[None] | None = None
 
     def on(self, event_class: type[E]) -> Callable[[Callable[[E, HandlerContext], Awaitable[None]]], Handler]:
+        if self._batch_handler is not None:
+            raise RuntimeError(f"consumer {self.name} already has a batch handler")
+
         def register(func: Callable[[E, HandlerContext], Awaitable[None]]) -> Handler:
             self._handlers[event_class.event_type] = func
             return func
 
         return register
 
+    def on_batch(self, handler: BatchHandler, *event_classes: type[Event]) -> None:
+        """Hand every fresh event of these types in a micro-batch to ``handler`` at once, in arrival order.
+
+        A consumer uses either ``on`` handlers or one batch handler: mixing them would reorder events.
+        """
+        if self._handlers:
+            raise RuntimeError(f"consumer {self.name} already has per-event handlers")
+        self._batch_handler = handler
+        self._batch_types.update(cls.event_type for cls in event_classes)
+
+    def _handles(self, event_type: str) -> bool:
+        return event_type in self._handlers or event_type in self._batch_types
+
     async def process(self, body: bytes, headers: Mapping[str, Any] | None = None) -> str:
         """Decode, validate and handle one message body; raises on failure (classified by the caller)."""
         envelope = decode_envelope(body)
-        handler = self._handlers.get(envelope.event_type)
-        if handler is None:
+        if not self._handles(envelope.event_type):
             return Outcome.IGNORED
         event = self._registry.parse(envelope.event_type, envelope.schema_version, envelope.payload)
         async with self._pool.acquire() as conn, conn.transaction():
-            return await self._handle_in(conn, envelope, event, handler, headers or {})
+            if self._batch_handler is not None:
+                fresh = await self._run_batch(conn, [(envelope, event, headers or {})])
+                return Outcome.HANDLED if fresh else Outcome.DUPLICATE
+            return await self._handle_in(conn, envelope, event, self._handlers[envelope.event_type],
+                                         headers or {})
+
+    async def _run_batch(
+        self, conn: asyncpg.Connection, items: list[tuple[Envelope, Event, Mapping[str, Any]]]
+    ) -> int:
+        """Claim the inbox rows and give the fresh events to the batch handler; returns how many were fresh.
+
+        Each event gets its own consumer span in the producer's trace, so a trace still shows every
+        message; what the handler appends carries that span as its parent.
+        """
+        assert self._batch_handler is not None
+        fresh_ids = await inbox.claim_many(conn, self.name, [(e.event_id, e.event_type) for e, _, _ in items])
+        fresh: list[BatchItem] = []
+        for envelope, event, headers in items:
+            if envelope.event_id not in fresh_ids:
+                continue
+            fresh_ids.discard(envelope.event_id)  # a repeat inside the batch runs once
+            with tracer("cicero.consumer").start_as_current_span(
+                f"consume {envelope.event_type}", context=extract_context(headers), kind=trace.SpanKind.CONSUMER,
+                attributes={"messaging.system": "rabbitmq", "messaging.message.id": str(envelope.event_id),
+                            "cicero.consumer": self.name},
+            ):
+                context = HandlerContext(conn=conn, store=self._store, envelope=envelope)
+                fresh.append(BatchItem(envelope, event, context.metadata()))
+        if fresh:
+            await self._batch_handler(fresh, BatchContext(conn=conn, store=self._store))
+        return len(fresh)
 
     async def _handle_in(
         self, conn: asyncpg.Connection, envelope: Envelope, event: Event, handler: Handler,
@@ -205,28 +273,32 @@ class EventConsumer:
 
     async def deliver_batch(self, batch: list[RabbitMessage]) -> None:
         assert self._broker is not None
-        ready: list[tuple[RabbitMessage, Envelope, Event, Handler]] = []
+        ready: list[tuple[RabbitMessage, Envelope, Event]] = []
         for message in batch:
             try:
                 envelope = decode_envelope(message.body)
-                handler = self._handlers.get(envelope.event_type)
-                if handler is None:
+                if not self._handles(envelope.event_type):
                     await message.ack()
                     continue
                 event = self._registry.parse(envelope.event_type, envelope.schema_version, envelope.payload)
             except (ContractError, ValidationError):
                 await self.deliver(self._broker, message)  # classifies and parks it
                 continue
-            ready.append((message, envelope, event, handler))
+            ready.append((message, envelope, event))
         if not ready:
             return
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                fresh = await inbox.claim_many(conn, self.name, [(e.event_id, e.event_type) for _, e, _, _ in ready])
-                for message, envelope, event, handler in ready:
-                    if envelope.event_id in fresh:
-                        fresh.discard(envelope.event_id)  # a repeat inside the batch runs once
-                        await self._run_handler(conn, envelope, event, handler, message.headers or {})
+                if self._batch_handler is not None:
+                    await self._run_batch(conn, [(e, ev, m.headers or {}) for m, e, ev in ready])
+                else:
+                    fresh = await inbox.claim_many(conn, self.name,
+                                                   [(e.event_id, e.event_type) for _, e, _ in ready])
+                    for message, envelope, event in ready:
+                        if envelope.event_id in fresh:
+                            fresh.discard(envelope.event_id)  # a repeat inside the batch runs once
+                            await self._run_handler(conn, envelope, event, self._handlers[envelope.event_type],
+                                                    message.headers or {})
         except Exception:
             for message, *_ in ready:
                 await self.deliver(self._broker, message)
