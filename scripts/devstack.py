@@ -1,8 +1,9 @@
 """``make run``: the whole system on this machine against the simulated platform.
 
 Starts the simulator (unless real platform URLs are configured), migrates and starts the five services
-as separate processes, imports the demo clients, fires one post-fetch tick so a task list arrives at
-once, and prints every WhatsApp message as the gateway writes it. Ctrl-C stops everything.
+as separate processes, imports the demo clients and personnel (``examples/``), fires one post-fetch tick
+so a task list arrives at once, and prints every WhatsApp message as the gateway writes it. Ctrl-C stops
+everything.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def follow(path: Path, stop: threading.Event) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--no-demo", action="store_true", help="do not import demo clients or fire a tick")
+    parser.add_argument("--no-demo", action="store_true", help="do not import the demo directory or fire a tick")
     args = parser.parse_args()
     sim_port = int(os.environ.get("SIM_PORT", "8090"))
     env, simulated = build_env(sim_port)
@@ -83,12 +84,17 @@ def main() -> int:
         if result.returncode != 0:
             print(f"cicero-{name} migrate failed:\n{result.stderr[-2000:]}", file=sys.stderr)
             return 1
+    api_port = int(os.environ.get("API_PORT", "8081"))
+    if port_in_use(api_port):
+        api_port = free_port()
     for index, name in enumerate(SERVICES):
         port = HEALTH_BASE_PORT + index
         if port_in_use(port):
             port = free_port()
-        processes.append(ManagedProcess(name, [bin_path(f"cicero-{name}"), "run"], {**env, "HEALTH_PORT": str(port)},
-                                        logs / f"{name}.log"))
+        service_env = {**env, "HEALTH_PORT": str(port)}
+        if name == "attendance":
+            service_env["API_PORT"] = str(api_port)
+        processes.append(ManagedProcess(name, [bin_path(f"cicero-{name}"), "run"], service_env, logs / f"{name}.log"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     wa_file = Path(env["WA_FILE_PATH"])
@@ -96,13 +102,15 @@ def main() -> int:
         process.start()
     print(f"Cicero is running: {len(processes)} processes, logs in {logs}/", flush=True)
     print(f"WhatsApp messages are written to {wa_file} (and shown below)", flush=True)
+    print(f"Attendance read API: http://127.0.0.1:{api_port}/docs", flush=True)
     watcher = threading.Thread(target=follow, args=(wa_file, stop), daemon=True)
     watcher.start()
     try:
         if not args.no_demo:
-            imported = run_command([bin_path("cicero-attendance"), "import-clients",
-                                    str(REPO / "infra/demo/clients.csv")], env)
-            print(f"demo clients: {imported.stdout.strip() or imported.stderr.strip()[-500:]}", flush=True)
+            for kind in ("clients", "personnel"):  # personnel name their client: clients first
+                imported = run_command([bin_path("cicero-attendance"), f"import-{kind}",
+                                        str(REPO / "examples" / f"{kind}.csv")], env)
+                print(f"demo {kind}: {imported.stdout.strip() or imported.stderr.strip()[-500:]}", flush=True)
             fired = run_command([bin_path("cicero-scheduler"), "fire", "post-fetch"], env)
             print(f"demo tick: {fired.stdout.strip() or fired.stderr.strip()[-500:]}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

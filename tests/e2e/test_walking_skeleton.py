@@ -68,6 +68,7 @@ async def stack(tmp_path: Path, amqp_url: str, otlp: OtlpReceiver) -> AsyncItera
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
         "LOG_FORMAT": "json",
         "HEALTH_PORT": "0",
+        "API_PORT": "0",
         "RETRY_DELAY_MS": "500",
         "SCHEDULER_CLOCK_ENABLED": "false",
         "INSTAGRAM_BASE_URL": f"http://127.0.0.1:{sim_port}",
@@ -114,7 +115,7 @@ async def test_fired_tick_reaches_whatsapp_with_one_trace_across_five_services(s
     for name, port in stack.health_ports.items():
         await wait_for(lambda port=port: healthy(port), timeout=30, what=f"{name} healthy")  # type: ignore[misc]
 
-    imported = stack.cli("attendance", "import-clients", str(REPO / "infra/demo/clients.csv"))
+    imported = stack.cli("attendance", "import-clients", str(REPO / "examples/clients.csv"))
     assert "2 registered" in imported
 
     started = time.monotonic()

@@ -8,7 +8,7 @@ import pytest
 from cicero_attendance.client_import import RowError, parse_clients_csv
 from cicero_contracts.events.directory import ClientType
 
-DEMO_CSV = Path(__file__).resolve().parents[3] / "infra" / "demo" / "clients.csv"
+DEMO_CSV = Path(__file__).resolve().parents[3] / "examples" / "clients.csv"
 HEADER = ("client_id,name,client_type,active,instagram,instagram_enabled,tiktok,tiktok_enabled,"
           "whatsapp_groups,operator_numbers,super_admin_numbers,parent_client_id,region")
 GOOD_ROW = "POLRES_A,Polres A,ORG,ya,polres_a,ya,polres_a_tt,ya,120363025550001111@g.us,081234567890,,DITBINMAS,Jatim"

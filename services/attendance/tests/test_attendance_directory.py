@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from cicero_attendance.client_import import parse_clients_csv
 from cicero_attendance.directory_store import apply_clients
-from cicero_attendance.main import main
+from cicero_attendance.projector import Projector
 from cicero_contracts.events.directory import ClientSnapshot
 from cicero_runtime.event_store import RecordedEvent
 from cicero_runtime.service import Service
 from cicero_runtime.testing.contracts import assert_matches_contract
-from cicero_runtime.testing.fixtures import SQL_DIR
 
-DEMO_CSV = Path(__file__).resolve().parents[3] / "infra" / "demo" / "clients.csv"
+DEMO_CSV = Path(__file__).resolve().parents[3] / "examples" / "clients.csv"
+PROJECTOR = Projector()
+Cli = Callable[..., Awaitable[int]]
 
 
 def demo_clients() -> list[ClientSnapshot]:
@@ -39,7 +38,7 @@ async def client_rows(service: Service) -> dict[str, ClientSnapshot]:
 async def test_first_import_registers_every_client(attendance: Service) -> None:
     clients = demo_clients()
     async with attendance.pool.acquire() as conn:
-        report = await apply_clients(conn, attendance.store, clients, "import:test")
+        report = await apply_clients(conn, attendance.store, PROJECTOR, clients, "import:test")
     assert report.registered == ["POLRES_DEMO", "POLRES_CONTOH"]
     assert report.updated == [] and report.unchanged == []
     events = await recorded(attendance)
@@ -52,13 +51,18 @@ async def test_first_import_registers_every_client(attendance: Service) -> None:
         assert event.metadata["producer"] == "attendance"
     assert events[0].payload == clients[0].model_dump(mode="json")
     assert await client_rows(attendance) == {c.client_id: c for c in clients}
+    # the projector wrote the rows: journalled, with the event's time as updated_at
+    journal = await attendance.pool.fetch("SELECT event_id, event_type FROM journal ORDER BY position")
+    assert [(r["event_id"], r["event_type"]) for r in journal] == [(e.event_id, e.event_type) for e in events]
+    updated = await attendance.pool.fetch("SELECT updated_at FROM clients ORDER BY client_id DESC")
+    assert [r["updated_at"] for r in updated] == [e.occurred_at for e in events]
 
 
 async def test_an_identical_reimport_changes_nothing(attendance: Service) -> None:
     async with attendance.pool.acquire() as conn:
-        await apply_clients(conn, attendance.store, demo_clients(), "import:1")
+        await apply_clients(conn, attendance.store, PROJECTOR, demo_clients(), "import:1")
         before = await conn.fetch("SELECT client_id, updated_at FROM clients ORDER BY client_id")
-        report = await apply_clients(conn, attendance.store, demo_clients(), "import:2")
+        report = await apply_clients(conn, attendance.store, PROJECTOR, demo_clients(), "import:2")
         after = await conn.fetch("SELECT client_id, updated_at FROM clients ORDER BY client_id")
     assert report.unchanged == ["POLRES_DEMO", "POLRES_CONTOH"]
     assert report.registered == [] and report.updated == [] and report.recorded == []
@@ -69,10 +73,10 @@ async def test_an_identical_reimport_changes_nothing(attendance: Service) -> Non
 async def test_a_changed_row_is_one_client_updated(attendance: Service) -> None:
     demo, contoh = demo_clients()
     async with attendance.pool.acquire() as conn:
-        await apply_clients(conn, attendance.store, [demo, contoh], "import:1")
+        await apply_clients(conn, attendance.store, PROJECTOR, [demo, contoh], "import:1")
         changed = demo.model_copy(update={"name": "Polres Demo Kota", "whatsapp_groups": [
             "120363025550001111@g.us", "120363025550009999@g.us"], "active": False})
-        report = await apply_clients(conn, attendance.store, [changed, contoh], "import:2")
+        report = await apply_clients(conn, attendance.store, PROJECTOR, [changed, contoh], "import:2")
     assert report.updated == ["POLRES_DEMO"] and report.unchanged == ["POLRES_CONTOH"]
     events = await recorded(attendance)
     assert [(e.event_type, e.stream_id, e.stream_version) for e in events[2:]] == [
@@ -87,36 +91,14 @@ async def test_a_changed_row_is_one_client_updated(attendance: Service) -> None:
 # -- the import-clients command ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, amqp_url: str, namespace: str,
-            attendance_schema: str) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("AMQP_URL", amqp_url)
-    monkeypatch.setenv("CICERO_DB_SCHEMA", attendance_schema)
-    monkeypatch.setenv("CICERO_NAMESPACE", namespace)
-    monkeypatch.setenv("HEALTH_PORT", "0")
-    monkeypatch.setenv("CICERO_SQL_DIR", str(SQL_DIR))
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers  # the CLI installs its own log handler on the root logger
-    root.setLevel(level)
-
-
-async def run_cli(*argv: str) -> int:
-    """The console script in a thread of its own: it runs its own event loop, as it does in production."""
-    return await asyncio.to_thread(main, list(argv))
-
-
 async def test_cli_with_one_bad_row_exits_1_names_the_line_and_applies_nothing(
-    cli_env: None, attendance: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    attendance_cli: Cli, attendance: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "clients.csv"
     lines = DEMO_CSV.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join([*lines, "POLRES_BAD,Polres Bad,ORG,ya,polres bad!,ya,,,,,,,"]) + "\n",
                     encoding="utf-8")
-    assert await run_cli("import-clients", str(path)) == 1
+    assert await attendance_cli("import-clients", str(path)) == 1
     err = capsys.readouterr().err
     assert f"{path}: line 4: instagram: 'polres bad!' is not a valid instagram handle" in err
     assert "1 bad row(s); nothing imported" in err
@@ -125,27 +107,27 @@ async def test_cli_with_one_bad_row_exits_1_names_the_line_and_applies_nothing(
 
 
 async def test_cli_with_a_missing_file_exits_2_with_a_clear_message(
-    cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    attendance_cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     missing = tmp_path / "nope.csv"
-    assert await run_cli("import-clients", str(missing)) == 2
+    assert await attendance_cli("import-clients", str(missing)) == 2
     assert f"cannot read {missing}: No such file or directory" in capsys.readouterr().err
 
 
 async def test_cli_with_a_file_that_is_not_utf8_exits_2(
-    cli_env: None, attendance: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    attendance_cli: Cli, attendance: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "clients.csv"
     path.write_bytes("client_id,name,client_type\nPOLRES_A,Polrés A,ORG\n".encode("cp1252"))
-    assert await run_cli("import-clients", str(path)) == 2
+    assert await attendance_cli("import-clients", str(path)) == 2
     assert "is not UTF-8" in capsys.readouterr().err
     assert await attendance.pool.fetchval("SELECT count(*) FROM clients") == 0
 
 
 async def test_cli_imports_publishes_and_a_second_run_changes_nothing(
-    cli_env: None, attendance: Service, capsys: pytest.CaptureFixture[str],
+    attendance_cli: Cli, attendance: Service, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert await run_cli("import-clients", str(DEMO_CSV)) == 0
+    assert await attendance_cli("import-clients", str(DEMO_CSV)) == 0
     assert "2 registered, 0 updated, 0 unchanged" in capsys.readouterr().out
     events = await recorded(attendance)
     assert [e.event_type for e in events] == ["ClientRegistered", "ClientRegistered"]
@@ -153,6 +135,6 @@ async def test_cli_imports_publishes_and_a_second_run_changes_nothing(
     assert published == events[-1].global_position  # the command returns once its events are on the bus
     assert set(await client_rows(attendance)) == {"POLRES_DEMO", "POLRES_CONTOH"}
 
-    assert await run_cli("import-clients", str(DEMO_CSV)) == 0
+    assert await attendance_cli("import-clients", str(DEMO_CSV)) == 0
     assert "0 registered, 0 updated, 2 unchanged" in capsys.readouterr().out
     assert len(await recorded(attendance)) == 2

@@ -89,6 +89,6 @@ async def test_a_redelivered_event_is_a_no_op(attendance: Service) -> None:
 async def test_every_other_example_on_the_queue_is_accepted_and_ignored(attendance: Service) -> None:
     """Consumer contract: whatever is bound to the attendance queue decodes; types without a handler are ignored."""
     consumer = attendance.make_consumer("attendance")
-    for event_type in ("EngagementRefreshed", "ClientFetchCompleted", "TickFired"):
+    for event_type in ("ClientFetchCompleted", "TickFired"):
         assert await consumer.process(envelope_bytes(event_type)) == Outcome.IGNORED, event_type
     assert await attendance.pool.fetchval("SELECT count(*) FROM posts") == 0

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from cicero_contracts.events.ingest import ClientFetchCompleted
 from cicero_contracts.schema_files import load_example
-from cicero_notifier.formatting import date_id, number_id, short_caption, time_wib
 from cicero_notifier.slots import in_hourly_window, is_slot_due, slot_key
 from cicero_notifier.task_list import render_change, render_task_list
 from cicero_notifier.task_notifications import idempotency_key
@@ -94,65 +93,6 @@ def test_idempotency_keys_are_per_slot_for_lists_and_per_content_for_changes() -
     assert idempotency_key("POLRES_A", group, None, "konten baru 1") == first
     assert idempotency_key("POLRES_A", group, None, "konten baru 2") != first
     assert idempotency_key("POLRES_A", "120363025550002222@g.us", None, "konten baru 1") != first
-
-
-# -- formatting ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("value", "text"), [
-    (0, "0"), (7, "7"), (999, "999"), (1000, "1.000"), (1200, "1.200"), (12345, "12.345"),
-    (1234567, "1.234.567"), (1000000000, "1.000.000.000"),
-])
-def test_number_id_uses_dots_for_thousands(value: int, text: str) -> None:
-    assert number_id(value) == text
-
-
-@pytest.mark.parametrize(("instant", "text"), [
-    (wib(2026, 3, 9, 8, 0), "Senin, 9 Maret 2026"),
-    (wib(2026, 3, 10, 8, 0), "Selasa, 10 Maret 2026"),
-    (wib(2026, 3, 11, 8, 0), "Rabu, 11 Maret 2026"),
-    (wib(2026, 3, 12, 8, 0), "Kamis, 12 Maret 2026"),
-    (wib(2026, 3, 13, 8, 0), "Jumat, 13 Maret 2026"),
-    (wib(2026, 3, 14, 8, 0), "Sabtu, 14 Maret 2026"),
-    (wib(2026, 3, 15, 8, 0), "Minggu, 15 Maret 2026"),
-    (wib(2026, 1, 1, 8, 0), "Kamis, 1 Januari 2026"),
-    (wib(2026, 2, 2, 8, 0), "Senin, 2 Februari 2026"),
-    (wib(2026, 4, 1, 8, 0), "Rabu, 1 April 2026"),
-    (wib(2026, 5, 1, 8, 0), "Jumat, 1 Mei 2026"),
-    (wib(2026, 6, 1, 8, 0), "Senin, 1 Juni 2026"),
-    (wib(2026, 7, 1, 8, 0), "Rabu, 1 Juli 2026"),
-    (wib(2026, 8, 17, 8, 0), "Senin, 17 Agustus 2026"),
-    (wib(2026, 9, 1, 8, 0), "Selasa, 1 September 2026"),
-    (wib(2026, 10, 1, 8, 0), "Kamis, 1 Oktober 2026"),
-    (wib(2026, 11, 1, 8, 0), "Minggu, 1 November 2026"),
-    (wib(2026, 12, 31, 8, 0), "Kamis, 31 Desember 2026"),
-    (datetime(2026, 3, 9, 17, 30, tzinfo=UTC), "Selasa, 10 Maret 2026"),  # 00:30 WIB: the WIB day
-])
-def test_date_id_is_indonesian_and_in_wib(instant: datetime, text: str) -> None:
-    assert date_id(instant) == text
-
-
-@pytest.mark.parametrize(("instant", "text"), [
-    (datetime(2026, 3, 10, 7, 5, tzinfo=UTC), "14:05 WIB"),
-    (datetime(2026, 3, 9, 17, 0, tzinfo=UTC), "00:00 WIB"),
-    (wib(2026, 3, 10, 9, 7), "09:07 WIB"),
-])
-def test_time_wib(instant: datetime, text: str) -> None:
-    assert time_wib(instant) == text
-
-
-@pytest.mark.parametrize(("caption", "limit", "expected"), [
-    ("", 80, ""),
-    ("Giat patroli", 80, "Giat patroli"),
-    ("  Giat\npatroli\t\tdialogis  ", 80, "Giat patroli dialogis"),
-    ("a" * 80, 80, "a" * 80),
-    ("a" * 81, 80, "a" * 79 + "…"),
-    ("kata " * 10, 11, "kata kata…"),  # no trailing space before the ellipsis
-    ("kata " * 10, 12, "kata kata k…"),
-])
-def test_short_caption(caption: str, limit: int, expected: str) -> None:
-    assert short_caption(caption, limit) == expected
-    assert len(short_caption(caption, limit)) <= limit
 
 
 # -- the task list ---------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from cicero_contracts.events.attendance import AttendanceStatus
 
@@ -11,6 +13,10 @@ ORG_RATIO = 1.0
 """An ORG report counts a person complete only when every task post was engaged with."""
 DIRECTORATE_RATIO = 0.5
 """A directorate summary counts half of the day's posts as complete."""
+
+Activity = Literal["likes", "comments"]
+COUNTED_KIND: Mapping[str, Activity] = {"instagram": "likes", "tiktok": "comments"}
+"""What attendance counts per platform: Instagram likes, TikTok comments (keys are ``Platform`` values)."""
 
 DIVISION_PREFIXES = ("BAG", "SAT", "SI", "SPKT", "POLSEK")
 POSITION_PREFIXES = ("DIR", "WADIR", "KASUBDIT", "KABAG", "KASUBBAG", "KASAT", "KANIT")

@@ -6,8 +6,7 @@ from typing import Literal
 
 from cicero_contracts.events.common import Platform
 from cicero_contracts.events.ingest import ClientFetchCompleted
-
-from cicero_notifier.formatting import date_id, number_id, short_caption, time_wib
+from cicero_runtime.indonesian import date_id, number_id, short_caption, time_wib
 
 PLATFORM_LABEL = {Platform.INSTAGRAM: "Instagram", Platform.TIKTOK: "TikTok"}
 
