@@ -22,7 +22,6 @@ from typing import Annotated, Any
 import asyncpg
 import uvicorn
 from cicero_contracts.base import UtcDatetime
-from cicero_contracts.events.attendance import AttendanceStatus
 from cicero_contracts.events.common import Platform
 from cicero_contracts.events.directory import CLIENT_ID_PATTERN, USER_ID_PATTERN, ClientType
 from cicero_runtime.clock import utc_now, wib_date
@@ -38,6 +37,7 @@ from cicero_attendance.reports import (
     DirectorateReport,
     PersonNotInClient,
     PersonReport,
+    PersonStatus,
     PostReport,
     Report,
     ReportError,
@@ -113,20 +113,12 @@ class PostOut(ApiModel):
     removed_at: UtcDatetime | None
 
 
-class AttendanceOut(ApiModel):
+class AttendanceOut(PersonStatus):
+    """A person's row as the reports show it, with the scope, day and platform it belongs to."""
+
     scope_client_id: str
     wib_date: date
     platform: Platform
-    user_id: str
-    name: str
-    title: str | None
-    divisi: str | None
-    jabatan: str | None
-    client_id: str
-    """The person's home client."""
-    status: AttendanceStatus
-    done: int
-    total: int
 
 
 CLIENT_COLUMNS = ", ".join(ClientOut.model_fields)

@@ -31,10 +31,9 @@ from cicero_runtime.tracing import inject_headers
 from pydantic import ValidationError
 
 from cicero_attendance.csv_rows import error_reason
+from cicero_attendance.folding import CLIENT_FIELDS, PERSONNEL_FIELDS
 from cicero_attendance.projector import Projector
 
-CLIENT_FIELDS = tuple(ClientSnapshot.model_fields)
-PERSONNEL_FIELDS = tuple(PersonnelSnapshot.model_fields)
 HANDLE_FIELDS = ("instagram", "tiktok")
 
 S = TypeVar("S", ClientSnapshot, PersonnelSnapshot)
