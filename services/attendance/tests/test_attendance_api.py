@@ -166,7 +166,7 @@ async def test_unknown_ids_are_404(api: httpx.AsyncClient, path: str, params: di
 async def test_a_directorate_recap_of_an_org_client_is_400(api: httpx.AsyncClient) -> None:
     response = await api.get("/clients/POLRES_A/reports/directorate", params={"date": DAY})
     assert response.status_code == 400
-    assert detail(response) == "a directorate report needs a DIREKTORAT client, but POLRES_A is a ORG client"
+    assert detail(response) == "a directorate report needs a DIREKTORAT client, but POLRES_A is an ORG client"
 
 
 @pytest.mark.parametrize(("path", "params", "message"), [

@@ -255,6 +255,8 @@ async def test_client_upsert_registers_normalises_and_then_merges(
     (("POLRES BARU", "--name", "Polres Baru", "--type", "ORG"), 2, "CLIENT_ID: 'POLRES BARU' is not a client id"),
     (("POLRES_BARU", "--name", "x", "--type", "ORG", "--groups", "grup"), 2,
      "--groups: 'grup' is not a WhatsApp group id"),
+    (("POLRES_BARU", "--name", "x", "--type", "ORG", "--groups", "6281234567890@c.us"), 2,
+     "--groups: none of '6281234567890@c.us' is a group id; nothing applied"),  # would drop every group
     (("POLRES_BARU", "--name", "x", "--type", "ORG", "--super-admins", "123"), 2,
      "--super-admins: '123' is not a phone number"),
     (("POLRES_BARU", "--name", "x", "--type", "ORG", "--tiktok", "@" + "t" * 25), 2,

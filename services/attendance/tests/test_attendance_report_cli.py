@@ -60,7 +60,7 @@ async def test_person_report_needs_and_uses_the_user(seeded: None, attendance_cl
 @pytest.mark.parametrize(("argv", "message"), [
     (("client", "POLRES_X"), "report client: unknown client 'POLRES_X'"),
     (("directorate", "POLRES_A"), "report directorate: a directorate report needs a DIREKTORAT client, "
-                                  "but POLRES_A is a ORG client"),
+                                  "but POLRES_A is an ORG client"),
     (("person", "POLRES_B", "--user", "1001"), "report person: user 1001 is neither personnel of POLRES_B"),
     (("person", "POLRES_A", "--user", "4242"), "report person: unknown user '4242'"),
 ])

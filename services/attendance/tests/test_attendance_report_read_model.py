@@ -150,7 +150,7 @@ async def test_a_day_without_posts_reports_none(seeded: asyncpg.Pool) -> None:
 @pytest.mark.parametrize(("kind", "client_id", "user_id", "error", "message"), [
     (ReportKind.CLIENT, "POLRES_X", None, UnknownClient, "unknown client 'POLRES_X'"),
     (ReportKind.DIRECTORATE, "POLRES_A", None, WrongClientType,
-     "a directorate report needs a DIREKTORAT client, but POLRES_A is a ORG client"),
+     "a directorate report needs a DIREKTORAT client, but POLRES_A is an ORG client"),
     (ReportKind.PERSON, "POLRES_A", "9999", UnknownUser, "unknown user '9999'"),
     (ReportKind.PERSON, "POLRES_B", "1001", PersonNotInClient, "user 1001 is neither personnel of POLRES_B"),
     (ReportKind.PERSON, "DITBINMAS", "1002", PersonNotInClient, "nor holds its role 'ditbinmas'"),

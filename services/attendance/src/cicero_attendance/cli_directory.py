@@ -115,6 +115,15 @@ class Switch:
     help: str
 
 
+def _groups_given(flag: str, value: str) -> list[str]:
+    """Groups typed on the command line: if every one was skipped (personal chats), the unit would silently
+    lose all its groups, so that is refused; an empty value (``--groups ''``) clears them on purpose."""
+    groups = group_ids(flag, value, _warn)
+    if value.strip() and not groups:
+        raise ValueError(f"{flag}: none of {value.strip()!r} is a group id")
+    return groups
+
+
 CLIENT_OPTIONS = (
     Option("--name", "name", _name, "the unit's name, e.g. 'Polres Demo'"),
     Option("--type", "client_type", client_type_value, "ORG (a Polres/satker) or DIREKTORAT", "ORG|DIREKTORAT"),
@@ -122,7 +131,7 @@ CLIENT_OPTIONS = (
            "HANDLE"),
     Option("--tiktok", "tiktok_username", _handle("tiktok"), "handle, @handle or profile link", "HANDLE"),
     Option("--tiktok-sec-uid", "tiktok_sec_uid", lambda _, v: v.strip() or None, "the account's secUid", "SECUID"),
-    Option("--groups", "whatsapp_groups", lambda f, v: group_ids(f, v, _warn),
+    Option("--groups", "whatsapp_groups", lambda f, v: _groups_given(f, v),
            "WhatsApp group ids (digits@g.us, digits or a chat.whatsapp.com link), separated by , or ;", "IDS"),
     Option("--operators", "operator_numbers", phone_numbers, "operator numbers separated by , ; or /", "NUMBERS"),
     Option("--super-admins", "super_admin_numbers", phone_numbers, "super-admin numbers separated by , ; or /",

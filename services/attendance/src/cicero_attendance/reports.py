@@ -71,7 +71,7 @@ class UnknownUser(ReportError):
 class WrongClientType(ReportError):
     def __init__(self, kind: ReportKind, client_id: str, client_type: ClientType) -> None:
         super().__init__(f"a {kind.value} report needs a DIREKTORAT client, "
-                         f"but {client_id} is a {client_type.value} client")
+                         f"but {client_id} is an {client_type.value} client")
 
 
 class PersonNotInClient(ReportError):
