@@ -34,16 +34,19 @@ class QueueSpec:
 INGEST_EVENTS = QueueSpec(
     "ingest.events",
     ("scheduler.TickFired", "directory.ClientRegistered", "directory.ClientUpdated",
-     "directory.ClientDeactivated"),
+     "directory.ClientDeactivated", "notifier.ManualFetchRequested"),
 )
 INGEST_FETCH_JOBS = QueueSpec("ingest.fetch-jobs", ("ingest.job.*",))
 """The work queue of per-client fetch jobs: every ingest replica competes for them."""
-ATTENDANCE_EVENTS = QueueSpec("attendance.events", ("ingest.*", "scheduler.TickFired"))
+ATTENDANCE_EVENTS = QueueSpec(
+    "attendance.events",
+    ("ingest.*", "scheduler.TickFired", "notifier.RecapRequested", "notifier.ReminderOptInChanged"),
+)
 NOTIFIER_EVENTS = QueueSpec(
     "notifier.events",
     ("ingest.ClientFetchCompleted", "directory.*", "attendance.*", "scheduler.TickFired",
      "whatsapp.WhatsAppMessageSent", "whatsapp.WhatsAppMessageFailed", "whatsapp.WhatsAppMessageReceived",
-     "ops.*"),
+     "ops.*", "complaints.*"),
 )
 WA_GATEWAY_REQUESTS = QueueSpec("wa-gateway.requests", ("whatsapp.WhatsAppMessageRequested",))
 

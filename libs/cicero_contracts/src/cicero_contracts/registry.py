@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cicero_contracts.base import Event
-from cicero_contracts.events.attendance import AttendanceStatusChanged
+from cicero_contracts.events.attendance import AttendanceRecapPublished, AttendanceStatusChanged
 from cicero_contracts.events.directory import (
     ClientDeactivated,
     ClientRegistered,
@@ -26,8 +26,15 @@ from cicero_contracts.events.ingest import (
     ClientFetchCompleted,
     ClientFetchRequested,
     EngagementRefreshed,
+    FetchRunStarted,
     PostFetched,
     PostRemoved,
+)
+from cicero_contracts.events.notifier import (
+    ComplaintReplyRequested,
+    ManualFetchRequested,
+    RecapRequested,
+    ReminderOptInChanged,
 )
 from cicero_contracts.events.ops import OperationalAlertRaised
 from cicero_contracts.events.scheduler import TickFired
@@ -52,6 +59,12 @@ EVENT_MODELS: tuple[type[Event], ...] = (
     EngagementRefreshed,
     ClientFetchCompleted,
     AttendanceStatusChanged,
+    FetchRunStarted,
+    AttendanceRecapPublished,
+    RecapRequested,
+    ManualFetchRequested,
+    ReminderOptInChanged,
+    ComplaintReplyRequested,
     WhatsAppMessageRequested,
     WhatsAppMessageSent,
     WhatsAppMessageFailed,

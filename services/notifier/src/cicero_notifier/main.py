@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from cicero_contracts.events.directory import ClientDeactivated, ClientRegistered, ClientUpdated
 from cicero_contracts.events.ingest import ClientFetchCompleted
 from cicero_contracts.names import NOTIFIER_EVENTS
 from cicero_runtime.consumer import EventConsumer
 from cicero_runtime.service import Service, run_cli
 from cicero_runtime.settings import RuntimeSettings
 
-from cicero_notifier.directory import on_client_deactivated, on_client_snapshot
+from cicero_notifier.directory import register_directory
 from cicero_notifier.task_notifications import on_client_fetch_completed
 
 SCHEMA = "notifier"
@@ -19,9 +18,7 @@ def build(settings: RuntimeSettings) -> Service:
     service = Service("notifier", SCHEMA, settings)
 
     def register(consumer: EventConsumer) -> None:
-        consumer.on(ClientRegistered)(on_client_snapshot)
-        consumer.on(ClientUpdated)(on_client_snapshot)
-        consumer.on(ClientDeactivated)(on_client_deactivated)
+        register_directory(consumer)
         consumer.on(ClientFetchCompleted)(on_client_fetch_completed)
 
     service.consumer("notifier", NOTIFIER_EVENTS, register)

@@ -20,7 +20,8 @@ class AttendanceStatus(StrEnum):
 
 
 class AttendanceStatusChanged(Event):
-    """A person's status for one platform and WIB day changed; the notifier reminds from this."""
+    """A person's row for one platform and WIB day changed (status, or progress within a status: ``done`` or
+    ``total``); the notifier reminds from this, so its list of pending posts is always current."""
 
     event_type: ClassVar[str] = "AttendanceStatusChanged"
     routing_key: ClassVar[str] = "attendance.AttendanceStatusChanged"
@@ -35,3 +36,36 @@ class AttendanceStatusChanged(Event):
     total: int = Field(ge=0)
     pending_post_ids: list[str] = Field(default_factory=list)
     changed_at: UtcDatetime
+
+
+class RecapKind(StrEnum):
+    CLIENT = "client"
+    DIRECTORATE = "directorate"
+
+
+class RecapTrigger(StrEnum):
+    SCHEDULE = "schedule"
+    """A recap or daily-report tick: the notifier sends it to the client's recipients."""
+    REQUEST = "request"
+    """An operator asked for it (RecapRequested): the notifier answers only the one who asked."""
+
+
+class AttendanceRecapPublished(Event):
+    """A rendered attendance recap (DOMAIN §4 text, Bahasa Indonesia) that the notifier delivers."""
+
+    event_type: ClassVar[str] = "AttendanceRecapPublished"
+    routing_key: ClassVar[str] = "attendance.AttendanceRecapPublished"
+
+    client_id: str = Field(min_length=1)
+    kind: RecapKind
+    wib_date: WibDate
+    as_of: UtcDatetime
+    trigger: RecapTrigger
+    tick_id: str | None = None
+    """The recap or daily-report tick that asked for it (trigger ``schedule``)."""
+    daily_report: bool = False
+    request_id: str | None = None
+    """The RecapRequested it answers (trigger ``request``)."""
+    reply_to: str | None = Field(default=None, pattern=r"^[0-9]{8,20}@(c\.us|g\.us)$")
+    has_posts: bool
+    text: str = Field(min_length=1)

@@ -38,6 +38,8 @@ class ClientSnapshot(WireModel):
     super_admin_numbers: list[str] = Field(default_factory=list)
     parent_client_id: str | None = None
     region: str | None = None
+    reminders_enabled: bool = True
+    """Whether the client's opted-in personnel get personal WhatsApp reminders."""
 
 
 class ClientRegistered(ClientSnapshot, Event):

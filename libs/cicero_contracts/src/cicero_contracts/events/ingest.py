@@ -113,3 +113,16 @@ class ClientFetchCompleted(Event):
     posts: list[TaskPost]
     changes: FetchChanges = Field(default_factory=FetchChanges)
     errors: list[FetchError] = Field(default_factory=list)
+
+
+class FetchRunStarted(Event):
+    """A fetch tick fanned out: the clients it will fetch, so the run's summary knows when it is complete."""
+
+    event_type: ClassVar[str] = "FetchRunStarted"
+    routing_key: ClassVar[str] = "ingest.FetchRunStarted"
+
+    tick_id: str = Field(min_length=3)
+    phase: TickPhase
+    mandatory: bool = False
+    scheduled_for: UtcDatetime
+    client_ids: list[str]
