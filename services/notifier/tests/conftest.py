@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from cicero_notifier.main import build
+from cicero_notifier.settings import NotifierSettings
 from cicero_runtime.service import Service
-from cicero_runtime.settings import RuntimeSettings
 from cicero_runtime.testing.fixtures import service_schema, service_settings, started_service
 from cicero_runtime.topology import BusNames
 
@@ -22,6 +22,6 @@ async def notifier_schema(database_url: str) -> AsyncIterator[str]:
 async def notifier(
     database_url: str, amqp_url: str, namespace: str, bus_names: BusNames, notifier_schema: str
 ) -> AsyncIterator[Service]:
-    settings = service_settings(RuntimeSettings, database_url, notifier_schema, namespace, amqp_url=amqp_url)
+    settings = service_settings(NotifierSettings, database_url, notifier_schema, namespace, amqp_url=amqp_url)
     async with started_service(build(settings)) as service:
         yield service

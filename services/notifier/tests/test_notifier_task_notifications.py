@@ -215,10 +215,10 @@ async def test_every_example_bound_to_the_notifier_queue_is_accepted(notifier: S
     """Consumer contract: each committed example of a type routed to the notifier decodes and is handled."""
     consumer = notifier.make_consumer("notifier")
     for event_type in ("ClientRegistered", "ClientUpdated", "ClientDeactivated", "ClientFetchCompleted",
-                       "PersonnelRegistered", "PersonnelUpdated", "PersonnelDeactivated"):
+                       "PersonnelRegistered", "PersonnelUpdated", "PersonnelDeactivated", "WhatsAppMessageSent",
+                       "WhatsAppMessageFailed"):
         assert await consumer.process(envelope_bytes(event_type)) == Outcome.HANDLED, event_type
-    for event_type in ("AttendanceStatusChanged", "TickFired", "WhatsAppMessageSent", "WhatsAppMessageFailed",
-                       "WhatsAppMessageReceived"):
+    for event_type in ("AttendanceStatusChanged", "TickFired", "WhatsAppMessageReceived"):
         assert await consumer.process(envelope_bytes(event_type)) == Outcome.IGNORED, event_type
     row = await notifier.pool.fetchrow("SELECT * FROM clients WHERE client_id = 'POLRES_DEMO'")
     assert row is not None

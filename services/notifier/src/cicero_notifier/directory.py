@@ -11,7 +11,9 @@ from cicero_contracts.events.directory import (
     PersonnelRegistered,
     PersonnelUpdated,
 )
-from cicero_runtime.consumer import EventConsumer, HandlerContext
+from cicero_runtime.consumer import HandlerContext
+
+from cicero_notifier.dispatch import Dispatch
 
 
 async def on_client_snapshot(event: ClientRegistered | ClientUpdated, ctx: HandlerContext) -> None:
@@ -52,10 +54,10 @@ async def on_personnel_deactivated(event: PersonnelDeactivated, ctx: HandlerCont
                            event.user_id)
 
 
-def register_directory(consumer: EventConsumer) -> None:
-    consumer.on(ClientRegistered)(on_client_snapshot)
-    consumer.on(ClientUpdated)(on_client_snapshot)
-    consumer.on(ClientDeactivated)(on_client_deactivated)
-    consumer.on(PersonnelRegistered)(on_personnel_snapshot)
-    consumer.on(PersonnelUpdated)(on_personnel_snapshot)
-    consumer.on(PersonnelDeactivated)(on_personnel_deactivated)
+def register_directory(dispatch: Dispatch) -> None:
+    dispatch.on(ClientRegistered, on_client_snapshot)
+    dispatch.on(ClientUpdated, on_client_snapshot)
+    dispatch.on(ClientDeactivated, on_client_deactivated)
+    dispatch.on(PersonnelRegistered, on_personnel_snapshot)
+    dispatch.on(PersonnelUpdated, on_personnel_snapshot)
+    dispatch.on(PersonnelDeactivated, on_personnel_deactivated)
