@@ -2,8 +2,9 @@
 
 Starts the simulator (unless real platform URLs are configured), migrates and starts the five services
 as separate processes, imports the demo clients and personnel (``examples/``), fires one post-fetch tick
-so a task list arrives at once, and prints every WhatsApp message as the gateway writes it. Ctrl-C stops
-everything.
+so a task list arrives at once, and prints every WhatsApp message as the gateway writes it. Unless SMTP_HOST is
+configured, e-mail goes to a local sink (``scripts/mail_sink.py``) that keeps each mail under var/mail/ and shows
+it. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -51,6 +53,19 @@ def build_env(sim_port: int) -> tuple[dict[str, str], bool]:
     return env, simulated
 
 
+def local_mail(env: dict[str, str]) -> int | None:
+    """Point the notifier at a local sink unless a real SMTP server is configured; returns the sink's port."""
+    if os.environ.get("SMTP_HOST") or env.get("SMTP_HOST"):
+        return None
+    port = int(os.environ.get("MAIL_SINK_PORT", "1025"))
+    if port_in_use(port):
+        port = free_port()
+    env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none"})
+    # a throw-away OTP key for this run only; deployments set their own in .env
+    env.setdefault("OTP_SECRET", os.environ.get("OTP_SECRET") or secrets.token_hex(32))
+    return port
+
+
 def follow(path: Path, stop: threading.Event) -> None:
     """Print each WhatsApp message the file provider writes, as a person would read it."""
     offset = path.stat().st_size if path.exists() else 0
@@ -75,6 +90,10 @@ def main() -> int:
     env, simulated = build_env(sim_port)
     logs = VAR / "logs"
     processes: list[ManagedProcess] = []
+    mail_port = local_mail(env)
+    if mail_port is not None:
+        processes.append(ManagedProcess("mail-sink", [sys.executable, str(REPO / "scripts/mail_sink.py"), "--port",
+                                        str(mail_port), "--dir", str(VAR / "mail")], {}, logs / "mail-sink.log"))
     if simulated:
         processes.append(ManagedProcess("rapidapi-sim", [bin_path("cicero-rapidapi-sim"), "--dataset",
                                         str(REPO / "fakes/rapidapi-sim/data/demo.json"), "--port", str(sim_port)],
@@ -103,6 +122,8 @@ def main() -> int:
     print(f"Cicero is running: {len(processes)} processes, logs in {logs}/", flush=True)
     print(f"WhatsApp messages are written to {wa_file} (and shown below)", flush=True)
     print(f"Attendance read API: http://127.0.0.1:{api_port}/docs", flush=True)
+    if mail_port is not None:
+        print(f"E-mail goes to a local sink on port {mail_port}: kept in {VAR / 'mail'}/", flush=True)
     watcher = threading.Thread(target=follow, args=(wa_file, stop), daemon=True)
     watcher.start()
     try:
