@@ -122,13 +122,26 @@ def test_ratios_pick_by_scope_type() -> None:
     assert Ratios(org=0.8, directorate=0.3).for_scope(True) == 0.3
 
 
-def test_diff_reports_status_changes_only() -> None:
+def test_diff_reports_every_row_change_including_progress_within_a_status() -> None:
     day = date(2026, 3, 10)
-    a, b, c, d = (("S", day, "instagram", u) for u in "abcd")
-    existing = {a: Row(S.NONE, 0, 2), b: Row(S.PARTIAL, 1, 3), c: Row(S.COMPLETE, 1, 1)}
-    desired = {a: Row(S.PARTIAL, 1, 2), b: Row(S.PARTIAL, 2, 3), d: Row(S.NONE, 0, 2)}
-    upserts, deletes, changes = diff_rows(existing, desired, [a, b, c, d], {a: ("p2",)})
+    a, b, c, d, e = (("S", day, "instagram", u) for u in "abcde")
+    existing = {a: Row(S.NONE, 0, 2), b: Row(S.PARTIAL, 1, 3), c: Row(S.COMPLETE, 1, 1), e: Row(S.PARTIAL, 1, 2)}
+    desired = {a: Row(S.PARTIAL, 1, 2), b: Row(S.PARTIAL, 2, 3), d: Row(S.NONE, 0, 2), e: Row(S.PARTIAL, 1, 2)}
+    upserts, deletes, changes = diff_rows(existing, desired, [a, b, c, d, e], {a: ("p2",), b: ("p3",), e: ("p2",)})
     assert upserts == {a: desired[a], b: desired[b], d: desired[d]}
     assert deletes == [c]
-    assert changes == [Change(a, existing[a], desired[a], ("p2",)), Change(c, existing[c], None, ()),
-                       Change(d, None, desired[d], ())]
+    assert changes == [Change(a, existing[a], desired[a], ("p2",)), Change(b, existing[b], desired[b], ("p3",)),
+                       Change(c, existing[c], None, ()), Change(d, None, desired[d], ())]
+
+
+def test_diff_reports_unchanged_counts_with_pending_posts_in_a_retasked_group() -> None:
+    """One task post went and another came: the counts can stay while the pending posts differ."""
+    day = date(2026, 3, 10)
+    a, b, c = (("S", day, "instagram", u) for u in "abc")
+    other = ("T", day, "instagram", "a")
+    rows = {a: Row(S.PARTIAL, 1, 2), b: Row(S.COMPLETE, 2, 2), c: Row(S.NO_USERNAME, 0, 2), other: Row(S.NONE, 0, 1)}
+    pending = {a: ("p3",), b: (), c: ("p1", "p3"), other: ("q1",)}
+    upserts, deletes, changes = diff_rows(rows, dict(rows), [a, b, c, other], pending, {("S", day, "instagram")})
+    assert upserts == {} and deletes == []
+    assert changes == [Change(a, rows[a], rows[a], ("p3",)), Change(c, rows[c], rows[c], ("p1", "p3"))]
+    assert diff_rows(rows, dict(rows), [a, b, c, other], pending)[2] == []  # not retasked: nothing moved

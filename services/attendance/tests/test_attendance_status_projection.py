@@ -93,12 +93,35 @@ async def test_a_person_goes_from_none_to_partial_to_complete(attendance: Servic
                        ("complete", "partial", 2, 2, [])]
 
 
-async def test_no_event_when_only_the_count_moves(attendance: Service) -> None:
+async def test_progress_within_a_status_is_published(attendance: Service) -> None:
+    """partial 1/3 → 2/3 keeps the status but not the pending posts the notifier's reminders list."""
     await apply(attendance, *CLIENTS, person("1"), post("p1"), post("p2"), post("p3"), engaged("p1", "ig1"))
     before = len(await status_events(attendance))
     await apply(attendance, engaged("p2", "ig1"))
     assert await rows(attendance) == {"1": ("partial", 2, 3)}
-    assert len(await status_events(attendance)) == before
+    new = (await status_events(attendance))[before:]
+    assert [(e["status"], e["previous_status"], e["done"], e["total"], e["pending_post_ids"]) for e in new] == [
+        ("partial", "partial", 2, 3, ["p3"])]
+    await apply(attendance, post("p4", at=MORNING + timedelta(hours=1)))  # a new task post: 2/3 → 2/4
+    assert [(e["done"], e["total"], e["pending_post_ids"]) for e in (await status_events(attendance))[before + 1:]
+            ] == [(2, 4, ["p3", "p4"])]
+    count = len(await status_events(attendance))
+    await apply(attendance, engaged("p2", "someone.else"), post("p2"))  # nothing changes for the person
+    assert len(await status_events(attendance)) == count
+
+
+async def test_a_post_replaced_by_another_in_one_batch_publishes_the_new_pending_posts(attendance: Service) -> None:
+    await apply(attendance, *CLIENTS, person("1"), person("2"), post("p1"), post("p2"), engaged("p1", "ig1"),
+                engaged("p1", "ig2"), engaged("p2", "ig2"))
+    assert await rows(attendance) == {"1": ("partial", 1, 2), "2": ("complete", 2, 2)}
+    before = len(await status_events(attendance))
+    await apply(attendance, PostRemoved(platform=Platform.INSTAGRAM, post_id="p2", client_id="POLRES_A",
+                                        removed_at=MORNING + timedelta(hours=2)),
+                post("p3", at=MORNING + timedelta(hours=2)))
+    assert await rows(attendance) == {"1": ("partial", 1, 2), "2": ("partial", 1, 2)}
+    new = (await status_events(attendance))[before:]
+    assert sorted((e["user_id"], e["status"], e["done"], e["total"], e["pending_post_ids"]) for e in new) == [
+        ("1", "partial", 1, 2, ["p3"]), ("2", "partial", 1, 2, ["p3"])]
 
 
 async def test_exempt_and_missing_handles(attendance: Service) -> None:

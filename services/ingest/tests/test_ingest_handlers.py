@@ -63,6 +63,8 @@ class Ingest:
     sim: RunningSimulator
     seen: int = 0
     ticks: list[uuid.UUID] = field(default_factory=list)
+    runs: list[RecordedEvent] = field(default_factory=list)
+    """The FetchRunStarted each tick appended beside its jobs (not among the jobs' results)."""
 
     async def deliver(self, event_type: str, payload: dict[str, Any] | None = None,
                       event_id: uuid.UUID | None = None) -> str:
@@ -85,6 +87,8 @@ class Ingest:
         for event in await self.new_events():
             if event.event_type == "ClientFetchRequested":
                 assert await self.jobs.process(event.envelope().model_dump_json().encode()) == "handled"
+            elif event.event_type == "FetchRunStarted":
+                self.runs.append(event)
             else:
                 results.append(event)
         return results + await self.new_events()

@@ -11,22 +11,24 @@ from typing import Any
 
 import pytest
 from cicero_contracts import ContractError
+from cicero_contracts.events.whatsapp import WhatsAppMessageRequested, WhatsAppSession
 from cicero_contracts.schema_files import load_example
 from cicero_runtime.clock import utc_now
-from cicero_runtime.consumer import Outcome
+from cicero_runtime.consumer import BatchContext, BatchItem, Outcome, decode_envelope
 from cicero_runtime.db import connect
-from cicero_runtime.event_store import RecordedEvent
+from cicero_runtime.event_store import Metadata, RecordedEvent
 from cicero_runtime.service import Service
 from cicero_runtime.testing import wait_for
 from cicero_runtime.testing.contracts import assert_matches_contract, envelope_bytes
 from cicero_wa_gateway.delivery import DeliveryWorker
 from cicero_wa_gateway.main import build
-from cicero_wa_gateway.outbox import NOTIFY_CHANNEL_PREFIX
-from cicero_wa_gateway.providers import FileProvider, OutgoingMessage, ProviderError
+from cicero_wa_gateway.outbox import NOTIFY_CHANNEL_PREFIX, on_requests
+from cicero_wa_gateway.providers import FileProvider, OutgoingMessage, ProviderError, SessionProviders
 from cicero_wa_gateway.retry_policy import is_final, retry_delay
 from cicero_wa_gateway.settings import GatewaySettings
 
 KEY = "task:POLRES_DEMO:120363025550001111@g.us:2026-03-10-14@05"
+SESSION = WhatsAppSession.BROADCAST  # the example request's session
 
 
 class ScriptedProvider:
@@ -131,6 +133,24 @@ async def test_a_new_row_wakes_the_worker_through_notify(gateway: Service, gatew
         await listener.close()
 
 
+async def test_a_batch_keeps_the_request_order_per_chat_and_the_first_of_a_key_wins(gateway: Service) -> None:
+    items = []
+    for key, text in [("z-first", "satu"), ("a-second", "dua"), ("z-first", "lagi"), ("m-third", "tiga")]:
+        envelope = decode_envelope(envelope_bytes("WhatsAppMessageRequested", load_example(
+            "WhatsAppMessageRequested", 1) | {"idempotency_key": key, "text": text}))
+        event = WhatsAppMessageRequested.model_validate(envelope.payload)
+        items.append(BatchItem(envelope, event, Metadata(correlation_id="corr-batch")))
+    async with gateway.pool.acquire() as conn, conn.transaction():  # one statement: one created_at for all
+        await on_requests(items, BatchContext(conn=conn, store=gateway.store))
+    rows = {r["idempotency_key"]: r for r in await outbox(gateway)}
+    assert sorted(rows) == ["a-second", "m-third", "z-first"] and rows["z-first"]["body"] == "satu"
+    provider = ScriptedProvider()
+    delivery = worker(gateway, provider)
+    for _ in range(3):  # the same chat: one message a pass, in the order requested
+        assert await claimed(delivery) == 1
+    assert [m.idempotency_key for m in provider.attempts] == ["z-first", "a-second", "m-third"]
+
+
 async def test_a_request_with_an_invalid_chat_id_is_a_permanent_error(gateway: Service) -> None:
     for chat_id in ("6281234567890", "grup@g.us", "6281234567890@s.whatsapp.net"):
         with pytest.raises(ContractError, match="chat_id"):  # parked in the dead-letter queue at once
@@ -149,7 +169,13 @@ def file_lines(path: str) -> list[str]:
 
 
 def worker(service: Service, provider: Any) -> DeliveryWorker:
-    return DeliveryWorker(service, provider, service.settings)  # type: ignore[arg-type]
+    """A worker with ``provider`` on every session, asking its readiness on every pass."""
+    settings = service.settings.model_copy(update={"wa_ready_check_interval_s": 0.0})
+    return DeliveryWorker(service, SessionProviders.same_for_all(provider), settings)  # type: ignore[arg-type]
+
+
+async def claimed(delivery: DeliveryWorker, session: WhatsAppSession = SESSION) -> int:
+    return (await delivery.deliver_due(session)).claimed
 
 
 async def age_outbox(service: Service) -> None:
@@ -163,7 +189,7 @@ async def test_the_file_provider_writes_one_json_line_and_sent_is_recorded(
     event_id = uuid.uuid4()
     await request(gateway, event_id)
     delivery = worker(gateway, FileProvider(Path(gateway_settings.wa_file_path)))
-    assert await delivery.deliver_due() == 1
+    assert await claimed(delivery) == 1
     lines = file_lines(gateway_settings.wa_file_path)
     assert len(lines) == 1
     line = json.loads(lines[0])
@@ -181,7 +207,7 @@ async def test_the_file_provider_writes_one_json_line_and_sent_is_recorded(
     assert sent.metadata["causation_id"] == str(event_id)
     assert sent.metadata["correlation_id"] == "corr-test"
     # nothing left to do: a second pass sends nothing twice
-    assert await delivery.deliver_due() == 0
+    assert await claimed(delivery) == 0
     assert len(file_lines(gateway_settings.wa_file_path)) == 1
 
 
@@ -190,7 +216,7 @@ async def test_a_transient_failure_puts_the_row_back_with_a_30s_delay(gateway: S
     await request(gateway)
     provider = ScriptedProvider(error)
     before = utc_now()
-    assert await worker(gateway, provider).deliver_due() == 1
+    assert await claimed(worker(gateway, provider)) == 1
     after = utc_now()
     (row,) = await outbox(gateway)
     assert (row["status"], row["attempts"]) == ("pending", 1)
@@ -200,7 +226,7 @@ async def test_a_transient_failure_puts_the_row_back_with_a_30s_delay(gateway: S
     assert failed.event_type == "WhatsAppMessageFailed"
     assert (failed.payload["attempt"], failed.payload["final"], failed.payload["provider"]) == (1, False, "scripted")
     # not due yet: nothing is claimed before the delay has passed
-    assert await worker(gateway, provider).deliver_due() == 0
+    assert await claimed(worker(gateway, provider)) == 0
     assert len(provider.attempts) == 1
 
 
@@ -211,7 +237,7 @@ async def test_five_failed_attempts_end_in_the_dead_letters(gateway: Service) ->
     delays = []
     for attempt in range(1, 6):
         before = utc_now()
-        assert await delivery.deliver_due() == 1, attempt
+        assert await claimed(delivery) == 1, attempt
         (row,) = await outbox(gateway)
         assert row["attempts"] == attempt
         delays.append(round((row["next_attempt_at"] - before).total_seconds()))
@@ -224,29 +250,29 @@ async def test_five_failed_attempts_end_in_the_dead_letters(gateway: Service) ->
     assert [(e.payload["attempt"], e.payload["final"]) for e in failed] == [
         (1, False), (2, False), (3, False), (4, False), (5, True)]
     # a dead letter is never tried again, even when "due"
-    assert await delivery.deliver_due() == 0
+    assert await claimed(delivery) == 0
     assert len(provider.attempts) == 5
 
 
 async def test_a_permanent_error_goes_to_the_dead_letters_at_once(gateway: Service) -> None:
     await request(gateway)
     provider = ScriptedProvider(ProviderError("number not on WhatsApp", permanent=True))
-    assert await worker(gateway, provider).deliver_due() == 1
+    assert await claimed(worker(gateway, provider)) == 1
     (row,) = await outbox(gateway)
     assert (row["status"], row["attempts"], row["last_error"]) == ("dead_letter", 1, "number not on WhatsApp")
     (failed,) = await events(gateway)
     assert (failed.payload["attempt"], failed.payload["final"]) == (1, True)
     await age_outbox(gateway)
-    assert await worker(gateway, provider).deliver_due() == 0
+    assert await claimed(worker(gateway, provider)) == 0
 
 
 async def test_a_retry_that_succeeds_records_its_attempt(gateway: Service) -> None:
     await request(gateway)
     provider = ScriptedProvider(ProviderError("HTTP 429"))
     delivery = worker(gateway, provider)
-    await delivery.deliver_due()
+    await claimed(delivery)
     await age_outbox(gateway)
-    assert await delivery.deliver_due() == 1
+    assert await claimed(delivery) == 1
     (row,) = await outbox(gateway)
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 2, None)
     assert [(e.event_type, e.payload["attempt"]) for e in await events(gateway)] == [
@@ -262,25 +288,28 @@ async def test_a_stale_processing_row_is_reclaimed_and_a_fresh_one_is_not(gatewa
            updated_at = now() - CASE WHEN idempotency_key = $1 THEN interval '6 minutes'
                                      ELSE interval '1 minute' END""", KEY)
     provider = ScriptedProvider()
-    assert await worker(gateway, provider).deliver_due() == 1
+    assert await claimed(worker(gateway, provider)) == 1
     assert [m.idempotency_key for m in provider.attempts] == [KEY]
     rows = {r["idempotency_key"]: r for r in await outbox(gateway)}
     assert (rows[KEY]["status"], rows[KEY]["attempts"]) == ("sent", 2)
     assert rows[KEY + "-fresh"]["status"] == "processing"  # its worker may still be sending it
-    (sent,) = await events(gateway)
-    assert sent.payload["attempt"] == 2
+    abandoned, sent = await events(gateway)  # the abandoned attempt is reported, then the new one
+    assert (abandoned.event_type, abandoned.payload["attempt"], abandoned.payload["final"]) == (
+        "WhatsAppMessageFailed", 1, False)
+    assert "no result within 300 s of attempt 1" in abandoned.payload["reason"]
+    assert (sent.event_type, sent.payload["attempt"]) == ("WhatsAppMessageSent", 2)
 
 
 async def test_a_provider_that_is_not_ready_holds_messages(gateway: Service) -> None:
     await request(gateway)
     provider = ScriptedProvider(is_ready=False)
     delivery = worker(gateway, provider)
-    assert await delivery.deliver_pass() == 0
+    assert (await delivery.deliver_pass(SESSION)).claimed == 0
     assert provider.ready_calls == 1 and provider.attempts == []
     (row,) = await outbox(gateway)
     assert (row["status"], row["attempts"]) == ("pending", 0)  # not claimed, not counted as an attempt
     provider.is_ready = True
-    assert await delivery.deliver_pass() == 1
+    assert (await delivery.deliver_pass(SESSION)).claimed == 1
     assert (await outbox(gateway))[0]["status"] == "sent"
 
 

@@ -38,19 +38,22 @@ INGEST_EVENTS = QueueSpec(
 )
 INGEST_FETCH_JOBS = QueueSpec("ingest.fetch-jobs", ("ingest.job.*",))
 """The work queue of per-client fetch jobs: every ingest replica competes for them."""
-ATTENDANCE_EVENTS = QueueSpec(
-    "attendance.events",
-    ("ingest.*", "scheduler.TickFired", "notifier.RecapRequested", "notifier.ReminderOptInChanged"),
+ATTENDANCE_EVENTS = QueueSpec("attendance.events", ("ingest.*",))
+"""What the attendance projection applies in micro-batches."""
+ATTENDANCE_COMMANDS = QueueSpec(
+    "attendance.commands",
+    ("scheduler.TickFired", "notifier.RecapRequested", "notifier.ReminderOptInChanged"),
 )
+"""What attendance answers one event at a time: recap ticks, recap requests, reminder opt-ins."""
 NOTIFIER_EVENTS = QueueSpec(
     "notifier.events",
-    ("ingest.ClientFetchCompleted", "directory.*", "attendance.*", "scheduler.TickFired",
+    ("ingest.ClientFetchCompleted", "ingest.FetchRunStarted", "directory.*", "attendance.*", "scheduler.TickFired",
      "whatsapp.WhatsAppMessageSent", "whatsapp.WhatsAppMessageFailed", "whatsapp.WhatsAppMessageReceived",
      "ops.*", "complaints.*"),
 )
 WA_GATEWAY_REQUESTS = QueueSpec("wa-gateway.requests", ("whatsapp.WhatsAppMessageRequested",))
 
 CONSUMER_QUEUES: tuple[QueueSpec, ...] = (
-    INGEST_EVENTS, INGEST_FETCH_JOBS, ATTENDANCE_EVENTS, NOTIFIER_EVENTS, WA_GATEWAY_REQUESTS,
+    INGEST_EVENTS, INGEST_FETCH_JOBS, ATTENDANCE_EVENTS, ATTENDANCE_COMMANDS, NOTIFIER_EVENTS, WA_GATEWAY_REQUESTS,
 )
 """Every consumer queue; declaring all of them makes every published routing key routable."""

@@ -20,8 +20,8 @@ import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractRobustConnection
 from cicero_contracts.names import QueueSpec
-from faststream.rabbit import Channel, RabbitBroker
-from pydantic import ValidationError
+from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
+from pydantic import BaseModel, ValidationError
 
 from cicero_runtime.consumer import EventConsumer
 from cicero_runtime.db import create_pool
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BackgroundTask = Callable[["Service", asyncio.Event], Coroutine[Any, Any, None]]
+Responder = Callable[[bytes], Awaitable[BaseModel]]
+"""Answers one request body with a reply model; it should answer every request, never raise."""
 
 
 class Service:
@@ -54,6 +56,7 @@ class Service:
         self._batch_sizes: dict[str, int] = {}
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._background: list[BackgroundTask] = []
+        self._responders: list[tuple[str, Responder]] = []
         self.consumers: list[EventConsumer] = []
         self.stop_event = asyncio.Event()
         self._pool: asyncpg.Pool | None = None
@@ -75,6 +78,15 @@ class Service:
         self._consumer_specs.append((inbox_name, queue, register))
         if batch_size is not None:
             self._batch_sizes[inbox_name] = batch_size
+
+    def responder(self, queue: str, handler: Responder) -> None:
+        """Answer requests sent with ``broker.request`` to ``queue`` (namespaced); the returned model is
+        published to the request's ``reply_to``. Runs with the consumers.
+
+        The queue is neither durable nor kept without a consumer: a request while no responder runs is
+        returned unroutable at once, rather than answered long after its caller gave up.
+        """
+        self._responders.append((queue, handler))
 
     def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
         """Release an adapter (an HTTP client, a Redis connection) when the service stops."""
@@ -115,7 +127,7 @@ class Service:
                 batch_size=self.settings.relay_batch_size, poll_interval_s=self.settings.relay_poll_interval_s,
             )
             self._tasks.append(asyncio.create_task(self.relay.run(self.stop_event), name="relay"))
-        if with_consumers and self._consumer_specs:
+        if with_consumers and (self._consumer_specs or self._responders):
             self.broker = RabbitBroker(
                 self.settings.amqp_url,
                 default_channel=Channel(prefetch_count=self.settings.prefetch_count),
@@ -128,6 +140,8 @@ class Service:
                 consumer.attach(self.broker,
                                 batch_size=self._batch_sizes.get(inbox_name, self.settings.consumer_batch_size))
                 self.consumers.append(consumer)
+            for queue, handler in self._responders:
+                _attach_responder(self.broker, self.names.name(queue), handler)
             await self.broker.start()
         for task in self._background if with_background else []:
             self._tasks.append(asyncio.create_task(task(self, self.stop_event), name=task.__name__))
@@ -222,6 +236,18 @@ class Service:
             await self.stop_event.wait()
         finally:
             await self.stop()
+
+
+async def _raw_body(message: Any) -> bytes:
+    body: bytes = message.body
+    return body
+
+
+def _attach_responder(broker: RabbitBroker, queue: str, handler: Responder) -> None:
+    @broker.subscriber(RabbitQueue(queue, durable=False, auto_delete=True), decoder=_raw_body)
+    async def respond(body: bytes) -> bytes:
+        reply = await handler(body)
+        return reply.model_dump_json().encode()
 
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]

@@ -145,6 +145,8 @@ CLIENT_SWITCHES = (
            "fetch Instagram (default: on once a handle is set)"),
     Switch("--tiktok-enabled", "--tiktok-disabled", "tiktok_enabled",
            "fetch TikTok (default: on once a handle is set)"),
+    Switch("--reminders-enabled", "--reminders-disabled", "reminders_enabled",
+           "personal WhatsApp reminders for the unit's opted-in personnel (default: on)"),
 )
 PERSONNEL_OPTIONS = (
     Option("--name", "name", _name, "the person's name"),

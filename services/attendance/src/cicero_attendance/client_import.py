@@ -72,6 +72,7 @@ def _row_to_client(row: Row) -> ClientSnapshot:
         super_admin_numbers=phone_numbers("super_admin_numbers", row.get("super_admin_numbers")),
         parent_client_id=client_id_value("parent_client_id", parent) if parent else None,
         region=row.get("region") or None,
+        reminders_enabled=parse_bool(row.get("reminders_enabled"), "reminders_enabled", True),
     )
 
 

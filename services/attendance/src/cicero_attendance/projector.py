@@ -63,7 +63,7 @@ class Projector:
 
     async def project(self, conn: asyncpg.Connection, entries: list[JournalEntry], *,
                       attendance: bool = True) -> list[tuple[Change, int]]:
-        """Apply ``entries`` to the tables on ``conn``'s search path; the status changes with their causes.
+        """Apply ``entries`` to the tables on ``conn``'s search path; the row changes with their causes.
 
         With ``attendance=False`` only the directory, posts and engagements are written: a rebuild fills
         the attendance rows once at the end (``recompute_all``) instead of after every chunk.
@@ -71,7 +71,7 @@ class Projector:
         writes = fold(entries)
         dirty = Dirty()
         await self._write_directory(conn, writes, dirty)
-        await self._write_posts(conn, writes, dirty)
+        await self._write_posts(conn, writes, dirty, track_tasks=attendance)
         await self._write_engagements(conn, writes, dirty if attendance else None)
         if not attendance:
             return []
@@ -118,7 +118,7 @@ class Projector:
 
     async def apply_live(self, conn: asyncpg.Connection, store: EventStore, entries: list[JournalEntry],
                          metadata: list[Metadata] | None = None) -> None:
-        """Journal, project and publish the status changes, in the caller's transaction."""
+        """Journal, project and publish the row changes, in the caller's transaction."""
         metadata = metadata or [Metadata() for _ in entries]
         await self.lock(conn)
         await journal.append(conn, entries)
@@ -159,7 +159,15 @@ class Projector:
             if changed:
                 await _mark_people(conn, changed, writes.personnel_events, dirty)
 
-    async def _write_posts(self, conn: asyncpg.Connection, writes: Writes, dirty: Dirty) -> None:
+    async def _write_posts(self, conn: asyncpg.Connection, writes: Writes, dirty: Dirty, *,
+                           track_tasks: bool = True) -> None:
+        keys = list(writes.post_events)
+        active_before: set[tuple[str, str]] = set()
+        if keys and track_tasks:  # which were task posts before this run: which scopes' task sets change
+            active_before = {(r["platform"], r["post_id"]) for r in await conn.fetch(
+                """SELECT p.platform, p.post_id FROM unnest($1::text[], $2::text[]) AS k(platform, post_id)
+                   JOIN posts p ON p.platform = k.platform AND p.post_id = k.post_id WHERE p.removed_at IS NULL""",
+                [k[0] for k in keys], [k[1] for k in keys])}
         rows = list(writes.posts.values())
         if rows:
             await conn.execute(
@@ -190,16 +198,17 @@ class Projector:
                 [p.counts[1] if p.counts else None for _, p in patches],
                 [p.removed_at for _, p in patches],
             )
-        if writes.post_events:
-            keys = list(writes.post_events)
+        if keys:
             for r in await conn.fetch(
-                """SELECT p.platform, p.post_id, p.client_id, p.wib_date
+                """SELECT p.platform, p.post_id, p.client_id, p.wib_date, p.removed_at IS NULL AS active
                    FROM unnest($1::text[], $2::text[]) AS k(platform, post_id)
                    JOIN posts p ON p.platform = k.platform AND p.post_id = k.post_id""",
                 [k[0] for k in keys], [k[1] for k in keys],
             ):
-                dirty.mark_all((r["client_id"], r["wib_date"], r["platform"]),
-                               writes.post_events[(r["platform"], r["post_id"])])
+                group = (r["client_id"], r["wib_date"], r["platform"])
+                dirty.mark_all(group, writes.post_events[(r["platform"], r["post_id"])])
+                if track_tasks and r["active"] != ((r["platform"], r["post_id"]) in active_before):
+                    dirty.retasked.add(group)
 
     async def _write_engagements(self, conn: asyncpg.Connection, writes: Writes, dirty: Dirty | None) -> None:
         if not writes.engagements:
@@ -275,8 +284,8 @@ async def _mark_people(conn: asyncpg.Connection, user_ids: list[str], causes: di
 
 async def publish_changes(conn: asyncpg.Connection, store: EventStore, changes: list[tuple[Change, int]],
                           entries: list[JournalEntry], metadata: list[Metadata]) -> None:
-    """One AttendanceStatusChanged per changed status, in one stream per scope and day, caused by the last
-    event that touched the scope."""
+    """One AttendanceStatusChanged per changed row (status or progress), in one stream per scope and day,
+    caused by the last event that touched the scope."""
     by_stream: dict[tuple[str, date], list[tuple[Change, int]]] = defaultdict(list)
     for change, cause in changes:
         by_stream[(change.key[0], change.key[1])].append((change, cause))

@@ -9,6 +9,7 @@ events (live micro-batches, a rebuild's chunks) ends in the same rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,7 +59,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Change:
-    """A row whose status changed (``new`` is None when the scope lost its last task post)."""
+    """A row whose status or progress changed, or whose pending posts did (``new`` is None when the row
+    went away). The notifier reminds from these, so every change of a person's pending posts is one."""
 
     key: RowKey
     old: Row | None
@@ -86,20 +88,26 @@ def desired_row(has_handle: bool, exempt: bool, tasks: list[str], engaged: set[s
 
 def diff_rows(
     existing: Mapping[RowKey, Row], desired: Mapping[RowKey, Row], considered: Iterable[RowKey],
-    pending: Mapping[RowKey, tuple[str, ...]],
+    pending: Mapping[RowKey, tuple[str, ...]], retasked: AbstractSet[GroupKey] = frozenset(),
 ) -> tuple[dict[RowKey, Row], list[RowKey], list[Change]]:
-    """Upserts, deletions and status changes among the ``considered`` keys."""
+    """Upserts, deletions and changes among the ``considered`` keys.
+
+    Every row that differs is a change, also within one status (partial 1/3 → 2/3): the pending posts
+    moved. In a ``retasked`` group (its set of task posts changed) a row can keep its counts while its
+    pending posts differ (one post went, another came), so a row with posts pending there is a change too.
+    """
     upserts: dict[RowKey, Row] = {}
     deletes: list[RowKey] = []
     changes: list[Change] = []
     for key in considered:
         old, new = existing.get(key), desired.get(key)
         if old == new:
+            if new is not None and pending.get(key) and key[:3] in retasked:
+                changes.append(Change(key, old, new, pending[key]))
             continue
         if new is None:
             deletes.append(key)
         else:
             upserts[key] = new
-        if (old.status if old else None) != (new.status if new else None):
-            changes.append(Change(key, old, new, pending.get(key, ())))
+        changes.append(Change(key, old, new, pending.get(key, ())))
     return upserts, deletes, changes

@@ -25,6 +25,8 @@ class Dirty:
     def __init__(self) -> None:
         self.groups: dict[GroupKey, set[str] | None] = {}
         self.causes: dict[GroupKey, int] = {}
+        self.retasked: set[GroupKey] = set()
+        """Groups whose set of task posts changed: pending posts may differ where the counts do not."""
 
     def mark_all(self, group: GroupKey, cause: int) -> None:
         self.groups[group] = ALL
@@ -95,7 +97,7 @@ async def _member_rows(conn: asyncpg.Connection, groups: dict[GroupKey, set[str]
 
 
 async def recompute(conn: asyncpg.Connection, dirty: Dirty, ratios: Ratios) -> list[tuple[Change, GroupKey]]:
-    """Bring the attendance rows of every dirty group in line with the tables; return the status changes.
+    """Bring the attendance rows of every dirty group in line with the tables; return the rows' changes.
 
     A deletion is reported as a change only when the scope lost its last task post (the person is still
     a member with nothing left to do), not when the person left the scope.
@@ -135,7 +137,7 @@ async def recompute(conn: asyncpg.Connection, dirty: Dirty, ratios: Ratios) -> l
         desired[key] = desired_row(r["handle"] is not None, r["exempt"], group_tasks, engaged,
                                    ratios.for_scope(group[0] in directorates))
         pending[key] = tuple(p for p in group_tasks if p not in engaged)
-    upserts, deletes, changes = diff_rows(existing, desired, sorted(considered), pending)
+    upserts, deletes, changes = diff_rows(existing, desired, sorted(considered), pending, dirty.retasked)
     await _write(conn, upserts, deletes)
     reported: list[tuple[Change, GroupKey]] = []
     for change in changes:

@@ -15,7 +15,6 @@ from datetime import date
 
 import asyncpg
 import httpx
-from cicero_contracts import Event
 from cicero_contracts.events.common import Platform, PostRef, TaskPost
 from cicero_contracts.events.ingest import (
     ClientFetchCompleted,
@@ -23,6 +22,7 @@ from cicero_contracts.events.ingest import (
     EngagementRefreshed,
     FetchChanges,
     FetchError,
+    FetchRunStarted,
     PostFetched,
     PostRemoved,
     SourceType,
@@ -44,16 +44,22 @@ FETCH_PHASES = {TickPhase.POST_FETCH, TickPhase.ENGAGEMENT_ONLY}
 
 
 async def on_tick(event: TickFired, ctx: HandlerContext) -> None:
-    """Enqueue one fetch job per active client (the mandatory run included: it covers every active client)."""
+    """Enqueue one fetch job per active client (the mandatory run included: it covers every active client).
+
+    The run's FetchRunStarted goes first, in the same stream and transaction: the notifier's run summary
+    learns which clients to wait for before any of them can have completed.
+    """
     if event.phase not in FETCH_PHASES:
         return
     clients = await ctx.conn.fetch("SELECT client_id FROM clients WHERE active ORDER BY client_id")
-    jobs: list[Event] = [
+    jobs: list[ClientFetchRequested] = [
         ClientFetchRequested(client_id=c["client_id"], tick_id=event.tick_id, phase=event.phase,
                              scheduled_for=event.scheduled_for, mandatory=event.mandatory)
         for c in clients
     ]
-    await ctx.append(f"fetch-jobs:{event.tick_id}", jobs)
+    started = FetchRunStarted(tick_id=event.tick_id, phase=event.phase, mandatory=event.mandatory,
+                              scheduled_for=event.scheduled_for, client_ids=[job.client_id for job in jobs])
+    await ctx.append(f"fetch-jobs:{event.tick_id}", [started, *jobs])
     log.info("fetch jobs enqueued", extra={"tick_id": event.tick_id, "clients": len(jobs)})
 
 

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from cicero_contracts.events.directory import ClientDeactivated, ClientRegistered, ClientUpdated
 from cicero_contracts.events.ingest import ClientFetchRequested
+from cicero_contracts.events.notifier import ManualFetchRequested
 from cicero_contracts.events.scheduler import TickFired
 from cicero_contracts.names import INGEST_EVENTS, INGEST_FETCH_JOBS
 from cicero_runtime.clock import utc_now
@@ -21,6 +22,7 @@ from cicero_runtime.tracing import inject_headers
 
 from cicero_ingest.directory import on_client_deactivated, on_client_snapshot
 from cicero_ingest.fetching import on_fetch_requested, on_tick
+from cicero_ingest.manual_fetch import on_manual_fetch_requested
 from cicero_ingest.manual_input import InvalidPostLink, fetch_linked_post, parse_post_link, record_manual_post
 from cicero_ingest.posts import MalformedItem
 from cicero_ingest.rapidapi import PlatformError, RapidApiClient
@@ -40,6 +42,7 @@ def build(settings: RuntimeSettings) -> Service:
         consumer.on(ClientDeactivated)(on_client_deactivated)
 
         consumer.on(TickFired)(on_tick)
+        consumer.on(ManualFetchRequested)(on_manual_fetch_requested)
 
     def register_jobs(consumer: EventConsumer) -> None:
         @consumer.on(ClientFetchRequested)

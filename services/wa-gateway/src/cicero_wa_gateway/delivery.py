@@ -1,149 +1,295 @@
-"""The delivery worker: claim due outbox rows, send through the provider, record the result as events."""
+"""The delivery worker: per session, claim due outbox rows, send them, record the result as events.
+
+Each session has its own loop, readiness gate and pacing, so a slow or held session (broadcast groups
+with a long gap, a provider asking us to wait) never delays another. A pass:
+
+1. asks the session's provider whether it is ready (cached); not ready → nothing is claimed, nothing counted;
+2. reclaims rows left ``processing`` by a worker that died (the abandoned attempt counts);
+3. opens the session's pacing gate and claims due rows: one for a paced session, else up to a batch
+   (one per chat), sent concurrently;
+4. records the pass's results in one transaction with their events: ``WhatsAppMessageSent`` once per message,
+   ``WhatsAppMessageFailed`` per failed attempt (``final`` once, on the dead letter).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
+from cicero_contracts import Event
 from cicero_contracts.events.whatsapp import WhatsAppMessageFailed, WhatsAppMessageSent, WhatsAppSession
 from cicero_runtime.clock import utc_now
 from cicero_runtime.db import connect
-from cicero_runtime.event_store import Metadata
+from cicero_runtime.event_store import Metadata, StreamAppend
 from cicero_runtime.logs import mask_phone
 from cicero_runtime.service import Service
 from cicero_runtime.tracing import extract_context, inject_headers, tracer
 from opentelemetry import trace
 
-from cicero_wa_gateway.outbox import NOTIFY_CHANNEL_PREFIX, claim_due
-from cicero_wa_gateway.providers import OutgoingMessage, Provider, ProviderError
-from cicero_wa_gateway.retry_policy import is_final, retry_delay
+from cicero_wa_gateway import pacing
+from cicero_wa_gateway.outbox import NOTIFY_CHANNEL_PREFIX, claim_due, reclaim_stale
+from cicero_wa_gateway.providers import OutgoingMessage, ProviderError, SessionProviders
+from cicero_wa_gateway.readiness import ReadinessGate
+from cicero_wa_gateway.retry_policy import is_final, next_attempt_delay, session_hold_s
 from cicero_wa_gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
+REASON_MAX_CHARS = 1000
+RECLAIM_EVERY_MAX_S = 10.0
+"""Stale rows are looked for at most this often per session (and a tenth of the processing timeout)."""
+
+
+@dataclass(frozen=True)
+class PassResult:
+    claimed: int
+    wait_s: float | None = None
+    """Set when the pacing gate was closed: how long until this session may send again."""
+
 
 class DeliveryWorker:
-    def __init__(self, service: Service, provider: Provider, settings: GatewaySettings) -> None:
+    def __init__(self, service: Service, providers: SessionProviders, settings: GatewaySettings) -> None:
         self._service = service
-        self._provider = provider
+        self._providers = providers
         self._settings = settings
-        self._wakeup = asyncio.Event()
+        self._gates = {s: ReadinessGate(s.value, providers.by_session[s], settings.wa_ready_check_interval_s)
+                       for s in WhatsAppSession}
+        self._wakeups = {s: asyncio.Event() for s in WhatsAppSession}
+        self._next_reclaim = {s: 0.0 for s in WhatsAppSession}
+        self._reclaim_every_s = min(settings.wa_processing_timeout_s / 10, RECLAIM_EVERY_MAX_S)
 
+    # -- the loops ------------------------------------------------------------------------------------
     async def run(self, service: Service, stop: asyncio.Event) -> None:
+        await asyncio.gather(self._listen(service, stop), *(self._session_loop(s, stop) for s in WhatsAppSession))
+
+    async def _listen(self, service: Service, stop: asyncio.Event) -> None:
+        """LISTEN for new requests (the intake NOTIFYs with the session's name); reconnect when lost."""
         listener: asyncpg.Connection | None = None
-        while not stop.is_set():
-            try:
-                if listener is None or listener.is_closed():
-                    listener = await connect(service.settings.database_url, service.schema)
-                    await listener.add_listener(NOTIFY_CHANNEL_PREFIX + service.schema,
-                                                lambda *_: self._wakeup.set())
-                self._wakeup.clear()
-                sent = await self.deliver_pass()
-                if sent == 0:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._wait(stop), timeout=1.0)
-            except Exception:
-                log.exception("delivery pass failed; retrying")
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=1.0)
-        if listener is not None:
-            await listener.close()
-
-    async def _wait(self, stop: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
         try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            while not stop.is_set():
+                if listener is None or listener.is_closed():
+                    try:
+                        listener = await connect(service.settings.database_url, service.schema)
+                        await listener.add_listener(NOTIFY_CHANNEL_PREFIX + service.schema, self._on_notify)
+                        self._wake(None)  # whatever arrived while nobody listened
+                    except (OSError, asyncpg.PostgresError) as exc:
+                        log.warning("outbox listener unavailable; polling meanwhile", extra={"error": repr(exc)})
+                        listener = None
+                await _wait_any([stop], self._settings.wa_poll_interval_s)
         finally:
-            for waiter in waiters:
-                waiter.cancel()
+            if listener is not None and not listener.is_closed():
+                await listener.close()
 
-    async def deliver_pass(self) -> int:
-        """One pass of the loop: nothing is claimed while the provider is not ready (messages wait)."""
-        if not await self._provider.ready():
-            return 0
-        return await self.deliver_due()
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self._wake(payload)
 
-    async def deliver_due(self, limit: int = 20) -> int:
+    def _wake(self, session: str | None) -> None:
+        for s, event in self._wakeups.items():
+            if session in (None, "", s.value):
+                event.set()
+
+    async def _session_loop(self, session: WhatsAppSession, stop: asyncio.Event) -> None:
+        wakeup = self._wakeups[session]
+        poll = self._settings.wa_poll_interval_s
+        while not stop.is_set():
+            wakeup.clear()
+            try:
+                result = await self.deliver_pass(session)
+            except Exception:
+                log.exception("delivery pass failed; retrying", extra={"session": session.value})
+                result = PassResult(0, wait_s=poll)
+            if result.claimed:
+                continue  # more may be due; a paced session finds its gate closed and waits below
+            timeout = poll if result.wait_s is None else min(poll, max(result.wait_s, 0.001))
+            await _wait_any([wakeup, stop], timeout)
+
+    # -- one pass ---------------------------------------------------------------------------------------
+    async def deliver_pass(self, session: WhatsAppSession) -> PassResult:
+        """One pass for one session: nothing is claimed while its provider is not ready (messages wait)."""
+        if not await self._gates[session].is_ready():
+            return PassResult(0)
+        return await self.deliver_due(session)
+
+    async def deliver_due(self, session: WhatsAppSession) -> PassResult:
         now = utc_now()
-        stale = now - timedelta(seconds=self._settings.wa_processing_timeout_s)
-        async with self._service.pool.acquire() as conn:
-            rows = await claim_due(conn, now, stale, limit)
-        for row in rows:
-            await self._deliver(row)
-        return len(rows)
+        if time.monotonic() >= self._next_reclaim[session]:  # a cheap query, but not on every pass
+            await self._reclaim(session, now)
+            self._next_reclaim[session] = time.monotonic() + self._reclaim_every_s
+        gap = self._settings.pacing_gap_for(session)
+        paced = gap > 0
+        lease: uuid.UUID | None = None
+        # paced: the gate row stays locked until the lease is taken; unpaced: two plain statements
+        async with self._service.pool.acquire() as conn, (
+                conn.transaction() if paced else contextlib.nullcontext()):
+            gate = await pacing.try_open(conn, session.value, paced=paced)
+            if not gate.open:
+                return PassResult(0, wait_s=gate.wait_s)
+            rows = await claim_due(conn, session.value, now, 1 if paced else self._settings.wa_batch_size)
+            if rows and paced:
+                lease = await pacing.take_lease(conn, session.value, self._settings.wa_http_timeout_s + gap)
+        if not rows:
+            return PassResult(0)
+        outcomes = list(await asyncio.gather(*(self._deliver(session, row) for row in rows)))
+        await self._record(session, outcomes, lease)
+        return PassResult(len(rows))
 
-    async def _deliver(self, row: asyncpg.Record) -> None:
+    async def _reclaim(self, session: WhatsAppSession, now: datetime) -> None:
+        stale_before = now - timedelta(seconds=self._settings.wa_processing_timeout_s)
+        provider = self._providers.by_session[session].name
+        async with self._service.pool.acquire() as conn, conn.transaction():
+            rows = await reclaim_stale(conn, session.value, now, stale_before, self._settings.wa_max_attempts,
+                                       self._settings.wa_processing_timeout_s)
+            await self._service.store.append_streams(conn, [StreamAppend(
+                f"wa:{row['idempotency_key']}", [WhatsAppMessageFailed(
+                    idempotency_key=row["idempotency_key"], session=session, chat_id=row["chat_id"],
+                    provider=provider, reason=row["last_error"], attempt=row["attempts"],
+                    final=row["status"] == "dead_letter", failed_at=row["updated_at"])],
+                metadata=_metadata(row, inject_headers())) for row in rows])
+        for row in rows:
+            log.warning("stale processing row reclaimed", extra={
+                "session": session.value, "chat": mask_phone(row["chat_id"]), "attempt": row["attempts"],
+                "final": row["status"] == "dead_letter", "purpose": row["purpose"]})
+
+    async def _deliver(self, session: WhatsAppSession, row: asyncpg.Record) -> SendOutcome:
+        """Send one claimed row; never raises: every way it can end is an outcome to record."""
+        provider = self._providers.by_session[session]
         parent = extract_context({"traceparent": row["traceparent"]} if row["traceparent"] else {})
         with tracer("cicero.wa_gateway").start_as_current_span(
-            f"whatsapp send {row['session']}", context=parent, kind=trace.SpanKind.CLIENT,
-            attributes={"cicero.idempotency_key": row["idempotency_key"], "cicero.provider": self._provider.name,
+            f"whatsapp send {session.value}", context=parent, kind=trace.SpanKind.CLIENT,
+            attributes={"cicero.idempotency_key": row["idempotency_key"], "cicero.provider": provider.name,
                         "cicero.attempt": row["attempts"]},
         ) as span:
-            message = OutgoingMessage(row["idempotency_key"], row["session"], row["chat_id"], row["body"])
+            trace_headers = inject_headers()  # the result events continue this send's trace
+            message = OutgoingMessage(row["idempotency_key"], session.value, row["chat_id"], row["body"])
             try:
-                provider_id = await self._provider.send(message, utc_now())
+                provider_id = await provider.send(message, utc_now())
             except ProviderError as exc:
                 span.set_status(trace.StatusCode.ERROR, str(exc))
-                await self._record_failure(row, str(exc), exc.permanent)
-                return
-            except Exception as exc:  # network errors and the like are transient
+                if exc.unreachable:
+                    self._gates[session].recheck()
+                if exc.config_error:
+                    log.error("whatsapp provider refused our configuration (token, key or URL); fix the "
+                              "settings", extra={"session": session.value, "provider": provider.name,
+                                                 "reason": mask_phone(str(exc))})
+                return SendOutcome(row, trace_headers, error=str(exc), permanent=exc.permanent,
+                                   retry_after_s=exc.retry_after_s)
+            except Exception as exc:  # anything unforeseen is transient: bounded by the attempt limit
                 span.set_status(trace.StatusCode.ERROR, repr(exc))
-                await self._record_failure(row, repr(exc), False)
-                return
-            await self._record_sent(row, provider_id)
+                return SendOutcome(row, trace_headers, error=repr(exc))
+            return SendOutcome(row, trace_headers, provider_id=provider_id)
 
-    def _metadata(self, row: asyncpg.Record) -> Metadata:
-        headers = inject_headers()
-        return Metadata(correlation_id=row["correlation_id"],
-                        causation_id=str(row["request_event_id"]) if row["request_event_id"] else None,
-                        traceparent=headers.get("traceparent"), tracestate=headers.get("tracestate"))
+    async def _record(self, session: WhatsAppSession, outcomes: list[SendOutcome], lease: uuid.UUID | None
+                      ) -> None:
+        """A pass's results in one transaction: the rows (only those still ours), the session's gate, the events.
 
-    async def _record_sent(self, row: asyncpg.Record, provider_id: str) -> None:
+        A row is no longer ours when it was reclaimed after the processing timeout: its result is then
+        not recorded a second time.
+        """
         now = utc_now()
+        provider = self._providers.by_session[session].name
+        settings = self._settings
+        sent = [o for o in outcomes if o.error is None]
+        failed = [o for o in outcomes if o.error is not None]
+        finals = {o.row["idempotency_key"]: is_final(o.row["attempts"], settings.wa_max_attempts, o.permanent)
+                  for o in failed}
+        retry_afters = [o.retry_after_s for o in failed if o.retry_after_s is not None]
         async with self._service.pool.acquire() as conn, conn.transaction():
-            updated = await conn.execute(
-                """UPDATE wa_outbox SET status = 'sent', provider_message_id = $2, last_error = NULL,
-                   updated_at = $3 WHERE idempotency_key = $1 AND status = 'processing' AND attempts = $4""",
-                row["idempotency_key"], provider_id, now, row["attempts"],
-            )
-            if not _changed(updated):
-                log.warning("send result arrived after the row was reclaimed; not recorded twice",
-                            extra={"attempt": row["attempts"]})
-                return
-            await self._service.store.append(conn, f"wa:{row['idempotency_key']}", [WhatsAppMessageSent(
-                idempotency_key=row["idempotency_key"], session=WhatsAppSession(row["session"]),
-                chat_id=row["chat_id"], provider=self._provider.name, provider_message_id=provider_id,
-                attempt=row["attempts"], sent_at=now,
-            )], metadata=self._metadata(row))
-        log.info("whatsapp message sent", extra={"chat": mask_phone(row["chat_id"]), "attempt": row["attempts"],
-                                                 "purpose": row["purpose"]})
+            ours = {r["idempotency_key"] for r in await conn.fetch(
+                """UPDATE wa_outbox o SET status = 'sent', provider_message_id = nullif(u.provider_id, ''),
+                                          last_error = NULL, updated_at = $1
+                   FROM unnest($2::text[], $3::text[], $4::int[]) AS u(key, provider_id, attempts)
+                   WHERE o.idempotency_key = u.key AND o.status = 'processing' AND o.attempts = u.attempts
+                   RETURNING o.idempotency_key""",
+                now, [o.row["idempotency_key"] for o in sent], [o.provider_id for o in sent],
+                [o.row["attempts"] for o in sent])}
+            ours |= {r["idempotency_key"] for r in await conn.fetch(
+                """UPDATE wa_outbox o SET status = u.status, next_attempt_at = u.next_at, last_error = u.reason,
+                                          updated_at = $1
+                   FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::int[])
+                        AS u(key, status, next_at, reason, attempts)
+                   WHERE o.idempotency_key = u.key AND o.status = 'processing' AND o.attempts = u.attempts
+                   RETURNING o.idempotency_key""",
+                now, [o.row["idempotency_key"] for o in failed],
+                ["dead_letter" if finals[o.row["idempotency_key"]] else "pending" for o in failed],
+                [now + next_attempt_delay(o.row["attempts"], settings.wa_retry_base_s, settings.wa_retry_max_s,
+                                          o.retry_after_s) for o in failed],
+                [o.reason for o in failed], [o.row["attempts"] for o in failed])}
+            await self._after_send(conn, session, lease, max(retry_afters) if retry_afters else None)
+            appends = []
+            for o in outcomes:
+                key = o.row["idempotency_key"]
+                if key not in ours:
+                    continue
+                event: Event = (
+                    WhatsAppMessageSent(idempotency_key=key, session=session, chat_id=o.row["chat_id"],
+                                        provider=provider, provider_message_id=o.provider_id or None,
+                                        attempt=o.row["attempts"], sent_at=now)
+                    if o.error is None else
+                    WhatsAppMessageFailed(idempotency_key=key, session=session, chat_id=o.row["chat_id"],
+                                          provider=provider, reason=o.reason, attempt=o.row["attempts"],
+                                          final=finals[key], failed_at=now))
+                appends.append(StreamAppend(f"wa:{key}", [event], metadata=_metadata(o.row, o.trace_headers)))
+            await self._service.store.append_streams(conn, appends)
+        for o in outcomes:
+            self._log_outcome(session, o, o.row["idempotency_key"] in ours, finals.get(o.row["idempotency_key"]))
 
-    async def _record_failure(self, row: asyncpg.Record, reason: str, permanent: bool) -> None:
-        now = utc_now()
-        attempt: int = row["attempts"]
-        final = is_final(attempt, self._settings.wa_max_attempts, permanent)
-        next_at = now + retry_delay(attempt, self._settings.wa_retry_base_s, self._settings.wa_retry_max_s)
-        async with self._service.pool.acquire() as conn, conn.transaction():
-            updated = await conn.execute(
-                """UPDATE wa_outbox SET status = $2, next_attempt_at = $3, last_error = $4, updated_at = $5
-                   WHERE idempotency_key = $1 AND status = 'processing' AND attempts = $6""",
-                row["idempotency_key"], "dead_letter" if final else "pending", next_at, reason[:1000], now,
-                attempt,
-            )
-            if not _changed(updated):
-                return
-            await self._service.store.append(conn, f"wa:{row['idempotency_key']}", [WhatsAppMessageFailed(
-                idempotency_key=row["idempotency_key"], session=WhatsAppSession(row["session"]),
-                chat_id=row["chat_id"], provider=self._provider.name, reason=reason[:1000], attempt=attempt,
-                final=final, failed_at=now,
-            )], metadata=self._metadata(row))
-        log.warning("whatsapp send failed", extra={"chat": mask_phone(row["chat_id"]), "attempt": attempt,
-                                                   "final": final, "reason": mask_phone(reason[:300])})
+    def _log_outcome(self, session: WhatsAppSession, outcome: SendOutcome, recorded: bool, final: bool | None
+                     ) -> None:
+        row = outcome.row
+        fields: dict[str, Any] = {"session": session.value, "chat": mask_phone(row["chat_id"]),
+                                  "attempt": row["attempts"], "purpose": row["purpose"]}
+        if not recorded:
+            log.warning("send result arrived after the row was reclaimed; not recorded twice", extra=fields)
+        elif outcome.error is None:
+            log.info("whatsapp message sent", extra=fields)
+        else:
+            (log.error if final else log.warning)(
+                "whatsapp send failed" + ("; dead letter" if final else "; will retry"),
+                extra=fields | {"final": final, "reason": mask_phone(outcome.reason[:300])})
+
+    async def _after_send(self, conn: asyncpg.Connection, session: WhatsAppSession, lease: uuid.UUID | None,
+                          retry_after_s: float | None) -> None:
+        """Let the session's next send go: after the pacing gap, or after the provider's Retry-After."""
+        if lease is not None:
+            hold_s = session_hold_s(self._settings.pacing_gap_for(session), retry_after_s)
+            await pacing.release(conn, session.value, lease, hold_s)
+        if retry_after_s is not None:
+            await pacing.hold(conn, session.value, retry_after_s)
 
 
-def _changed(status: str) -> bool:
-    """A row still ours: it was not reclaimed by another worker after the processing timeout."""
-    return not status.endswith(" 0")
+@dataclass(frozen=True)
+class SendOutcome:
+    row: asyncpg.Record
+    trace_headers: dict[str, str]
+    provider_id: str = ""
+    error: str | None = None
+    """None: the provider accepted the message."""
+    permanent: bool = False
+    retry_after_s: float | None = None
+
+    @property
+    def reason(self) -> str:
+        return (self.error or "")[:REASON_MAX_CHARS]
+
+
+def _metadata(row: asyncpg.Record, trace_headers: dict[str, str]) -> Metadata:
+    return Metadata(correlation_id=row["correlation_id"],
+                    causation_id=str(row["request_event_id"]) if row["request_event_id"] else None,
+                    traceparent=trace_headers.get("traceparent"), tracestate=trace_headers.get("tracestate"))
+
+
+async def _wait_any(events: list[asyncio.Event], timeout: float) -> None:
+    """Until one of ``events`` is set or ``timeout`` passes."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -11,9 +11,10 @@ from cicero_runtime.service import Service, run_cli
 from cicero_runtime.settings import RuntimeSettings
 
 from cicero_wa_gateway.delivery import DeliveryWorker
-from cicero_wa_gateway.outbox import on_message_requested
-from cicero_wa_gateway.providers import build_provider
+from cicero_wa_gateway.outbox import on_requests
+from cicero_wa_gateway.providers import build_providers
 from cicero_wa_gateway.settings import GatewaySettings
+from cicero_wa_gateway.webhooks import serve_webhooks
 
 SCHEMA = "wa_gateway"
 
@@ -21,13 +22,15 @@ SCHEMA = "wa_gateway"
 def build(settings: RuntimeSettings) -> Service:
     gateway_settings = cast(GatewaySettings, settings)
     service = Service("wa-gateway", SCHEMA, settings)
-    provider = build_provider(gateway_settings.wa_provider, gateway_settings.wa_file_path)
+    providers = build_providers(gateway_settings)  # one per session, per WA_PROVIDER[_<SESSION>]
+    service.on_stop(providers.close)
 
     def register(consumer: EventConsumer) -> None:
-        consumer.on(WhatsAppMessageRequested)(on_message_requested)
+        consumer.on_batch(on_requests, WhatsAppMessageRequested)  # one INSERT per micro-batch
 
     service.consumer("wa-gateway", WA_GATEWAY_REQUESTS, register)
-    service.background(DeliveryWorker(service, provider, gateway_settings).run)
+    service.background(DeliveryWorker(service, providers, gateway_settings).run)
+    service.background(serve_webhooks)
     return service
 
 

@@ -1,42 +1,103 @@
-"""The durable outbox: requests recorded by idempotency key before any send is attempted (rule 3)."""
+"""The durable outbox: requests recorded by idempotency key before any send is attempted (rule 3).
+
+Rows move ``pending`` → ``processing`` (claimed: the attempt is counted) → ``sent`` | ``pending`` (retry
+later) | ``dead_letter``. Claims are per session and skip rows other replicas hold, so replicas share the
+work without blocking each other.
+"""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import asyncpg
 from cicero_contracts.events.whatsapp import WhatsAppMessageRequested
-from cicero_runtime.consumer import HandlerContext
+from cicero_runtime.consumer import BatchContext, BatchItem
+from cicero_runtime.event_store import Metadata
 
 NOTIFY_CHANNEL_PREFIX = "wa_outbox_"
+CANDIDATES_PER_CLAIM = 4
+"""A claim looks at this many due rows per row it may take, to find rows of distinct chats."""
+RECLAIM_BATCH = 100
 
 
-async def on_message_requested(event: WhatsAppMessageRequested, ctx: HandlerContext) -> None:
-    """Accept the request; a duplicate idempotency key is accepted and ignored."""
-    metadata = ctx.metadata()
-    inserted: str = await ctx.conn.execute(
+async def on_requests(items: list[BatchItem], ctx: BatchContext) -> None:
+    """Accept a micro-batch of requests in one statement; a duplicate idempotency key is accepted and ignored
+    (the first request of a key wins, also inside one batch)."""
+    requests = [(item.event, item.metadata, item.envelope.event_id) for item in items
+                if isinstance(item.event, WhatsAppMessageRequested)]
+    await _insert(ctx.conn, ctx.store.schema, requests)
+
+
+async def _insert(conn: asyncpg.Connection, schema: str,
+                  requests: list[tuple[WhatsAppMessageRequested, Metadata, uuid.UUID]]) -> None:
+    first: dict[str, tuple[WhatsAppMessageRequested, Metadata, uuid.UUID]] = {}
+    for request in requests:
+        first.setdefault(request[0].idempotency_key, request)
+    if not first:
+        return
+    chosen = list(first.values())
+    inserted = await conn.fetch(
         """INSERT INTO wa_outbox (idempotency_key, session, chat_id, body, purpose, client_id, traceparent,
                                   correlation_id, request_event_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (idempotency_key) DO NOTHING""",
-        event.idempotency_key, event.session.value, event.chat_id, event.text, event.purpose, event.client_id,
-        metadata.traceparent, metadata.correlation_id, ctx.envelope.event_id,
+           SELECT k, s, c, b, p, cl, t, co, r
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::uuid[]) WITH ORDINALITY AS x(k, s, c, b, p, cl, t, co, r, n)
+           ORDER BY n
+           ON CONFLICT (idempotency_key) DO NOTHING
+           RETURNING session""",
+        [e.idempotency_key for e, _, _ in chosen], [e.session.value for e, _, _ in chosen],
+        [e.chat_id for e, _, _ in chosen], [e.text for e, _, _ in chosen], [e.purpose for e, _, _ in chosen],
+        [e.client_id for e, _, _ in chosen], [m.traceparent for _, m, _ in chosen],
+        [m.correlation_id for _, m, _ in chosen], [event_id for _, _, event_id in chosen],
     )
-    if inserted.endswith(" 1"):
-        await ctx.conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL_PREFIX + ctx.store.schema)
+    for session in sorted({r["session"] for r in inserted}):  # the payload names the session: its loop wakes
+        await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL_PREFIX + schema, session)
 
 
-async def claim_due(conn: asyncpg.Connection, now: datetime, stale_before: datetime, limit: int
-                    ) -> list[asyncpg.Record]:
-    """Claim due rows (and reclaim stale ``processing`` ones) without blocking other gateway replicas."""
+async def claim_due(conn: asyncpg.Connection, session: str, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Claim up to ``limit`` due rows of one session, at most one per chat, oldest first; counts the attempt.
+
+    One per chat: the rows of one pass are sent concurrently, and two messages to the same chat must not
+    race each other (their order is the order they were requested in).
+    """
     rows: list[asyncpg.Record] = await conn.fetch(
-        """UPDATE wa_outbox SET status = 'processing', attempts = attempts + 1, updated_at = $1
-           WHERE idempotency_key IN (
+        """WITH due AS (
+               SELECT idempotency_key, chat_id, next_attempt_at, seq FROM wa_outbox
+               WHERE session = $1 AND status = 'pending' AND next_attempt_at <= $2
+               ORDER BY next_attempt_at, seq
+               LIMIT $4 FOR UPDATE SKIP LOCKED),
+           first_per_chat AS (
+               SELECT DISTINCT ON (chat_id) idempotency_key, next_attempt_at, seq FROM due ORDER BY chat_id, seq),
+           chosen AS (
+               SELECT idempotency_key FROM first_per_chat ORDER BY next_attempt_at, seq LIMIT $3)
+           UPDATE wa_outbox o SET status = 'processing', attempts = o.attempts + 1, updated_at = $2
+           FROM chosen WHERE o.idempotency_key = chosen.idempotency_key
+           RETURNING o.*""",
+        session, now, limit, limit * CANDIDATES_PER_CLAIM,
+    )
+    return sorted(rows, key=lambda r: r["seq"])
+
+
+async def reclaim_stale(conn: asyncpg.Connection, session: str, now: datetime, stale_before: datetime,
+                        max_attempts: int, timeout_s: float) -> list[asyncpg.Record]:
+    """Rows left ``processing`` since before ``stale_before`` (their worker died mid-send).
+
+    The abandoned attempt stays counted: under the limit the row is due again at once, at the limit it
+    goes to the dead letters. The reason is in ``last_error`` of the returned (updated) rows.
+    """
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """UPDATE wa_outbox o
+           SET status = CASE WHEN o.attempts >= $4 THEN 'dead_letter' ELSE 'pending' END,
+               next_attempt_at = $2, updated_at = $2,
+               last_error = format('no result within %s s of attempt %s (its worker stopped); %s', $5::text,
+                                   o.attempts, CASE WHEN o.attempts >= $4 THEN 'no attempts left'
+                                                    ELSE 'sending again' END)
+           WHERE o.idempotency_key IN (
                SELECT idempotency_key FROM wa_outbox
-               WHERE (status = 'pending' AND next_attempt_at <= $1)
-                  OR (status = 'processing' AND updated_at < $2)
-               ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT $3)
-           RETURNING *""",
-        now, stale_before, limit,
+               WHERE session = $1 AND status = 'processing' AND updated_at < $3
+               ORDER BY updated_at LIMIT $6 FOR UPDATE SKIP LOCKED)
+           RETURNING o.*""",
+        session, now, stale_before, max_attempts, f"{timeout_s:g}", RECLAIM_BATCH,
     )
     return rows

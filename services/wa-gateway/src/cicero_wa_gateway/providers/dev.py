@@ -1,4 +1,4 @@
-"""WhatsApp providers behind one interface. ``file`` and ``log`` are for development and demos."""
+"""Providers for development and demos: ``file`` (one JSON line a message) and ``log`` (send nothing)."""
 
 from __future__ import annotations
 
@@ -6,40 +6,14 @@ import asyncio
 import json
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 from cicero_runtime.logs import mask_phone
 
+from cicero_wa_gateway.providers.base import OutgoingMessage
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    idempotency_key: str
-    session: str
-    chat_id: str
-    text: str
-
-
-class ProviderError(RuntimeError):
-    """A send failed; ``permanent`` means retrying cannot help (bad number, rejected content)."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-class Provider(Protocol):
-    name: str
-
-    async def ready(self) -> bool: ...
-
-    async def send(self, message: OutgoingMessage, now: datetime) -> str:
-        """Send and return the provider's message id; raise ProviderError on failure."""
-        ...
 
 
 class FileProvider:
@@ -84,11 +58,3 @@ class LogProvider:
                  extra={"chat": mask_phone(message.chat_id), "session": message.session,
                         "chars": len(message.text)})
         return f"log-{uuid.uuid4().hex[:16]}"
-
-
-def build_provider(kind: str, file_path: str) -> Provider:
-    if kind == "file":
-        return FileProvider(Path(file_path))
-    if kind == "log":
-        return LogProvider()
-    raise ValueError(f"unknown WA_PROVIDER {kind!r}; available: file, log")

@@ -1,0 +1,94 @@
+"""Request/reply messages on the bus (ARCHITECTURE rule 6: what a service needs from another arrives as
+events, or as a request/reply) and the queues they are sent to.
+
+A caller publishes the request to the queue with a ``reply_to`` (RabbitMQ direct reply-to) and waits;
+the responder answers with the reply model, or with ``RpcError`` when the request itself is malformed.
+These are not events: nothing is stored, a request that nobody answers simply times out.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from cicero_contracts.base import UtcDatetime, WireModel
+from cicero_contracts.events.directory import USER_ID_PATTERN
+
+OTP_ISSUE_QUEUE = "notifier.rpc.otp-issue"
+"""Ask the notifier to e-mail a one-time code to a person for the data-claim flow (DOMAIN §5)."""
+OTP_VERIFY_QUEUE = "notifier.rpc.otp-verify"
+"""Ask the notifier whether a code is the one it sent; a right code stores a verified claim."""
+
+OTP_CODE_PATTERN = r"^[0-9]{6}$"
+EMAIL_MAX_LENGTH = 254
+"""RFC 5321's limit on a forward path; longer input is refused before any lookup."""
+
+
+class OtpIssueStatus(StrEnum):
+    SENT = "sent"
+    """The SMTP server accepted the e-mail with the code."""
+    EMAIL_IN_USE = "email_in_use"
+    """The address belongs to another person in the directory."""
+    UNKNOWN_USER = "unknown_user"
+    """No active person with this user id."""
+    INVALID_EMAIL = "invalid_email"
+    """The address is not syntactically an e-mail address."""
+    SEND_FAILED = "send_failed"
+    """The SMTP server refused the e-mail or could not be reached; no code is pending."""
+    UNAVAILABLE = "unavailable"
+    """The notifier cannot issue codes right now (OTP secret not configured, Redis down)."""
+
+
+class OtpVerifyStatus(StrEnum):
+    VERIFIED = "verified"
+    WRONG_CODE = "wrong_code"
+    """Not the code; ``attempts_left`` says how many tries remain (0: the code is burnt)."""
+    EXPIRED = "expired"
+    """A code was issued but its time is up: request a new one."""
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    """The code was burnt by wrong tries; even the right code is refused until a new one is requested."""
+    UNKNOWN = "unknown"
+    """No code is pending for this person."""
+    UNAVAILABLE = "unavailable"
+    """The notifier cannot verify codes right now (OTP secret not configured, Redis down)."""
+
+
+class OtpIssueRequest(WireModel):
+    user_id: str = Field(pattern=USER_ID_PATTERN)
+    email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
+
+
+class OtpIssueReply(WireModel):
+    status: OtpIssueStatus
+    expires_at: UtcDatetime | None = None
+    """When the code stops working; set only with ``sent``."""
+
+
+class OtpVerifyRequest(WireModel):
+    user_id: str = Field(pattern=USER_ID_PATTERN)
+    email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
+    code: str = Field(pattern=OTP_CODE_PATTERN)
+
+
+class OtpVerifyReply(WireModel):
+    status: OtpVerifyStatus
+    attempts_left: int | None = Field(default=None, ge=0)
+    """With ``wrong_code``: how many more tries the code allows."""
+    claim_valid_until: UtcDatetime | None = None
+    """With ``verified``: until when the verified claim holds."""
+
+
+class RpcError(WireModel):
+    """The reply to a request that could not be read; ``detail`` names the fields, never their values."""
+
+    error: Literal["bad_request"] = "bad_request"
+    detail: str = Field(min_length=1)
+
+
+RPC_MODELS: tuple[type[BaseModel], ...] = (
+    OtpIssueRequest, OtpIssueReply, OtpVerifyRequest, OtpVerifyReply, RpcError,
+)
+"""Every request/reply model; their JSON Schemas are committed beside the events' (``schema_files``)."""
+RPC_SCHEMA_VERSION = 1
