@@ -15,10 +15,9 @@ tested exactly.
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+
+from cicero_runtime.retry_after import parse_retry_after
 
 
 class Action(enum.Enum):
@@ -87,28 +86,6 @@ def backoff_delay(failures: int, policy: RetryPolicy, jitter: float) -> float:
     exponent = min(failures - 1, 62)  # beyond this the cap has long won; avoids float overflow
     ceiling = min(policy.backoff_max_s, policy.backoff_base_s * (2.0**exponent))
     return ceiling / 2 + jitter * ceiling / 2
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds from ``now``: delta-seconds or an HTTP-date; ``None`` when absent/unreadable."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def decide(

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from cicero_runtime.identifiers import InvalidIdentifier, normalize_phone
 from cicero_runtime.settings import RuntimeSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 
 class NotifierSettings(RuntimeSettings):
-    admin_whatsapp_numbers: list[str] = Field(default_factory=list)
-    """Who hears operational alerts through the ``log`` session (comma-separated or JSON list)."""
+    admin_whatsapp_numbers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Who hears operational alerts through the ``log`` session: ``ADMIN_WHATSAPP_NUMBERS=0812…,0813…``."""
+
+    @field_validator("admin_whatsapp_numbers", mode="before")
+    @classmethod
+    def _numbers(cls, value: object) -> list[str]:
+        """Comma-separated (as operators write them) or a list; each normalised like the directory's numbers, so
+        a typo fails at start naming the entry instead of silently never alerting anyone."""
+        items = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        numbers = []
+        for item in items:
+            if not item:
+                continue
+            try:
+                numbers.append(normalize_phone(str(item)))
+            except InvalidIdentifier as exc:
+                raise ValueError(f"ADMIN_WHATSAPP_NUMBERS entry {item!r}: {exc}") from None
+        return numbers
 
     # -- operational alerts and WhatsApp admin commands (DOMAIN §5 "Operational alerts", §6) ------------
     # Admins (``admin_whatsapp_numbers`` above) may also command every client over WhatsApp.

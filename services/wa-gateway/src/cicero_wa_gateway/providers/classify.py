@@ -12,10 +12,10 @@ Network errors and timeouts never reach this module: the adapters turn them into
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
+
+from cicero_runtime.retry_after import parse_retry_after as parse_retry_after_header
 
 RETRY_AFTER_CAP_S = 86_400.0
 """A ``Retry-After`` beyond a day is cut to a day: a broken header must not hold a session forever."""
@@ -50,20 +50,5 @@ def classify_status(status: int, retry_after: str | None = None, now: datetime |
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds from ``now``: delta-seconds or an HTTP-date; None when absent or unreadable."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return min(max(0.0, seconds), RETRY_AFTER_CAP_S)
+    """``Retry-After`` in seconds, capped at a day (a provider asking for longer is treated as asking for a day)."""
+    return parse_retry_after_header(value, now, RETRY_AFTER_CAP_S)
