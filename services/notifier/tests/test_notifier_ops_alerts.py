@@ -31,7 +31,7 @@ IG_500 = "GET /v1/posts answered 500 after 4 attempts"
 async def ops(database_url: str, amqp_url: str, namespace: str, bus_names: BusNames, notifier_schema: str
               ) -> AsyncIterator[Service]:
     settings = service_settings(NotifierSettings, database_url, notifier_schema, namespace, amqp_url=amqp_url,
-                                admin_whatsapp_numbers=["081200000001", "6281200000002", "12"])
+                                admin_whatsapp_numbers=["081200000001", "6281200000002"])
     async with started_service(build(settings)) as service:
         await register_clients(service)
         yield service
@@ -68,7 +68,7 @@ def texts_by_run(sent: list[dict[str, Any]]) -> dict[str, str]:
         by_run.setdefault(run_id, set()).add(payload["text"])
     assert all(len(t) == 1 for t in by_run.values())
     assert sorted(p["chat_id"] for p in sent) == sorted(
-        f"{a}@c.us" for a in (ADMIN_1, ADMIN_2) for _ in by_run), "every admin once per run, the bad number skipped"
+        f"{a}@c.us" for a in (ADMIN_1, ADMIN_2) for _ in by_run), "every admin once per run"
     return {run_id: t.pop() for run_id, t in by_run.items()}
 
 
@@ -205,3 +205,12 @@ async def test_without_admin_numbers_nothing_is_sent_and_it_is_logged_once(
     assert [(r["run_id"], r["outcome"]) for r in outcomes] == [(RUN_1, "complete"), (RUN_2, "complete")]
     warned = [r for r in caplog.records if "no admin WhatsApp numbers" in r.getMessage()]
     assert len(warned) == 1
+
+
+def test_a_bad_admin_number_is_refused_at_start_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typo in ADMIN_WHATSAPP_NUMBERS would silently leave an admin without alerts: refused, named."""
+    monkeypatch.setenv("ADMIN_WHATSAPP_NUMBERS", "0812-0000-0001, 12")
+    with pytest.raises(ValueError, match="ADMIN_WHATSAPP_NUMBERS entry '12'"):
+        NotifierSettings()
+    monkeypatch.setenv("ADMIN_WHATSAPP_NUMBERS", "0812-0000-0001, +62 812 0000 0002,")
+    assert NotifierSettings().admin_whatsapp_numbers == ["6281200000001", "6281200000002"]
