@@ -214,3 +214,5 @@ def test_a_bad_admin_number_is_refused_at_start_naming_it(monkeypatch: pytest.Mo
         NotifierSettings()
     monkeypatch.setenv("ADMIN_WHATSAPP_NUMBERS", "0812-0000-0001, +62 812 0000 0002,")
     assert NotifierSettings().admin_whatsapp_numbers == ["6281200000001", "6281200000002"]
+    monkeypatch.setenv("ADMIN_WHATSAPP_NUMBERS", '["081200000001"]')  # a JSON list, as pydantic-settings reads lists
+    assert NotifierSettings().admin_whatsapp_numbers == ["6281200000001"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from cicero_runtime.identifiers import InvalidIdentifier, normalize_phone
@@ -19,9 +20,13 @@ class NotifierSettings(RuntimeSettings):
     def _numbers(cls, value: object) -> list[str]:
         """Comma-separated (as operators write them) or a list; each normalised like the directory's numbers, so
         a typo fails at start naming the entry instead of silently never alerting anyone."""
-        items = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        if isinstance(value, str):
+            items = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+        else:
+            items = list(value)  # type: ignore[call-overload]
         numbers = []
         for item in items:
+            item = str(item).strip()
             if not item:
                 continue
             try:
