@@ -148,6 +148,7 @@ def main() -> int:
         pass
     finally:
         stop.set()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan the services mid-stop
         for process in reversed(processes):
             process.stop()
         print("Cicero stopped.")
