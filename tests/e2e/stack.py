@@ -195,17 +195,16 @@ def consumer_edges() -> list[Edge]:
 
     Waiting only on edges that really have a handler matters: an event a consumer ignores never gets an
     inbox row, and an event it handles but we forgot would let the wait end while it is still in flight.
-    Building the services (without starting them) keeps this in step with their code. It reads the
-    wiring's private fields because the runtime has no public listing of them (a test-only need).
+    Building the services (without starting them) keeps this in step with their code.
     """
     edges = []
     for schema, build, settings_class in _service_builds():
         service = build(settings_class())
-        for name, queue, register in service._consumer_specs:
+        for name, queue, register in service.declared_consumers():
             consumer = EventConsumer(name, queue, cast(asyncpg.Pool, None), service.store, service.names)
             register(consumer)
             handled = sorted(
-                t for t in (set(consumer._handlers) | consumer._batch_types)
+                t for t in consumer.handled_types()
                 if t in REGISTRY and any(topic_matches(b, REGISTRY.routing_key_for(t)) for b in queue.bindings)
             )
             edges.append(Edge(schema, name, tuple(handled)))

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cicero_attendance.directory_store import apply_personnel
 from cicero_attendance.journal import JournalEntry
 from cicero_attendance.opt_in import is_current
+from cicero_attendance.personnel_import import parse_personnel_csv
 from cicero_attendance.projector import Projector
 from cicero_contracts.events.directory import ClientRegistered, ClientType, PersonnelRegistered
 from cicero_contracts.events.notifier import ReminderOptInChanged
@@ -92,3 +94,24 @@ async def test_an_unknown_person_is_ignored_without_a_retry(attendance: Service)
     assert await commands(attendance).process(opt(True, user_id="999")) == Outcome.HANDLED
     assert await updates(attendance) == []
     assert await attendance.pool.fetchval("SELECT count(*) FROM personnel WHERE user_id = '999'") == 0
+
+
+async def test_a_reimported_sheet_with_a_blank_opt_in_keeps_the_persons_own_choice(attendance: Service) -> None:
+    """The admins' sheet rarely tracks who sent ``notifwa#on``: a blank cell must not undo it, a filled one sets."""
+    await seed(attendance)
+    assert await commands(attendance).process(opt(True)) == Outcome.HANDLED
+    header = "user_id,name,client_id,instagram,whatsapp,wa_reminder_opt_in\n"
+
+    async def reimport(opt_in_cell: str) -> None:
+        result = parse_personnel_csv(header + f"1001,Budi,POLRES_A,budi,081234567890,{opt_in_cell}\n")
+        assert result.errors == []
+        async with attendance.pool.acquire() as conn:
+            await apply_personnel(conn, attendance.store, Projector(), result.personnel, "test",
+                                  keep_opt_in=result.opt_in_unset)
+
+    await reimport("")
+    assert await opted_in(attendance)
+    assert [u["wa_reminder_opt_in"] for u in await updates(attendance)] == [True], "nothing changed, no event"
+    await reimport("tidak")
+    assert not await opted_in(attendance)
+    assert [u["wa_reminder_opt_in"] for u in await updates(attendance)] == [True, False]

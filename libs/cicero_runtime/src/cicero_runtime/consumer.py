@@ -172,6 +172,11 @@ class EventConsumer:
     def _handles(self, event_type: str) -> bool:
         return event_type in self._handlers or event_type in self._batch_types
 
+    def handled_types(self) -> frozenset[str]:
+        """Event types this consumer records in its inbox (others it acknowledges and ignores): what a caller
+        waiting for the consumer to catch up must wait on."""
+        return frozenset(self._handlers) | frozenset(self._batch_types)
+
     async def process(self, body: bytes, headers: Mapping[str, Any] | None = None) -> str:
         """Decode, validate and handle one message body; raises on failure (classified by the caller)."""
         envelope = decode_envelope(body)

@@ -88,6 +88,11 @@ class Service:
         """
         self._responders.append((queue, handler))
 
+    def declared_consumers(self) -> list[tuple[str, QueueSpec, Callable[[EventConsumer], None]]]:
+        """The consumers as wired (inbox name, queue, handler registration), for tools that must know what a
+        service consumes without starting it."""
+        return list(self._consumer_specs)
+
     def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
         """Release an adapter (an HTTP client, a Redis connection) when the service stops."""
         self._closers.append(close)

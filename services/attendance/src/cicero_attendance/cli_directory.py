@@ -277,7 +277,7 @@ def _import_personnel(make_service: MakeService) -> Handler:
             try:
                 async with service.pool.acquire() as conn:
                     report = await apply_personnel(conn, service.store, _projector(service), result.personnel,
-                                                   _correlation("import"))
+                                                   _correlation("import"), keep_opt_in=result.opt_in_unset)
             except DirectoryError as exc:
                 _rows_refused(args.file, [RowError(result.lines[p.key], p.reason) for p in exc.problems], [])
                 return 1

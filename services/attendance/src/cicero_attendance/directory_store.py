@@ -10,7 +10,7 @@ the same rows. An identical snapshot appends nothing, so a re-import of the same
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -256,13 +256,16 @@ async def _record_personnel(
 
 async def apply_personnel(
     conn: asyncpg.Connection, store: EventStore, projector: Projector, personnel: Sequence[PersonnelSnapshot],
-    correlation_id: str,
+    correlation_id: str, keep_opt_in: Collection[str] = (),
 ) -> ApplyReport:
     """Register, update or leave alone each person; if any of them is refused (DirectoryError, every
-    problem listed) none of them is applied."""
+    problem listed) none of them is applied. People in ``keep_opt_in`` keep their current reminder opt-in
+    (the person's own ``notifwa`` choice) whatever the snapshot says."""
     async with conn.transaction():
         await projector.lock(conn)
         current = await _read_personnel(conn, [p.user_id for p in personnel])
+        personnel = [p.model_copy(update={"wa_reminder_opt_in": current[p.user_id].wa_reminder_opt_in})
+                     if p.user_id in keep_opt_in and p.user_id in current else p for p in personnel]
         return await _record_personnel(conn, store, projector, personnel, current, correlation_id)
 
 

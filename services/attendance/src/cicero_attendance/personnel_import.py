@@ -38,6 +38,9 @@ class PersonnelImportResult:
     warnings: list[RowError]
     lines: dict[str, int] = field(default_factory=dict)
     """user_id → the line of its row, so later checks (an unknown client) can name the line too."""
+    opt_in_unset: frozenset[str] = frozenset()
+    """People whose ``wa_reminder_opt_in`` cell is blank: their own ``notifwa#on/off`` choice stays (a sheet
+    re-imported must not undo what a person asked for); a new person starts opted out."""
 
 
 def row_to_personnel(row: Row) -> PersonnelSnapshot:
@@ -73,6 +76,7 @@ def parse_personnel_csv(text: str) -> PersonnelImportResult:
     not tell the two people apart), is an error on the later row naming the earlier one."""
     seen_ids: dict[str, int] = {}
     seen_handles: dict[tuple[str, str], tuple[int, str]] = {}
+    opt_in_unset: set[str] = set()
 
     def convert(row: Row) -> PersonnelSnapshot:
         person = row_to_personnel(row)
@@ -84,10 +88,13 @@ def parse_personnel_csv(text: str) -> PersonnelImportResult:
         if clashes:
             raise ValueError("; ".join(clashes))
         seen_ids[person.user_id] = row.line
+        if not (row.get("wa_reminder_opt_in") or "").strip():
+            opt_in_unset.add(person.user_id)
         for key in handles:
             seen_handles[key] = (row.line, person.user_id)
         return person
 
     rows = read_rows(text, REQUIRED_COLUMNS, convert)
     return PersonnelImportResult([person for _, person in rows.items], rows.errors, rows.warnings,
-                                 {person.user_id: line for line, person in rows.items})
+                                 {person.user_id: line for line, person in rows.items},
+                                 frozenset(u for u in opt_in_unset if u in {p.user_id for _, p in rows.items}))
