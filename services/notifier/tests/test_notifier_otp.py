@@ -156,7 +156,8 @@ async def test_the_code_arrives_by_email_verifies_once_and_leaves_a_claim(world:
     code = code_in(mail)
 
     stored = await world.redis_dump()
-    assert set(stored) == {f"{world.prefix}otp:code:{BUDI}", f"{world.prefix}otp:issued:{BUDI}"}
+    assert set(stored) == {f"{world.prefix}otp:code:{BUDI}", f"{world.prefix}otp:issued:{BUDI}",
+                           f"{world.prefix}otp:requests:{BUDI}"}  # the hash, its marker, the request count
     assert stored[f"{world.prefix}otp:code:{BUDI}"]["wrong"] == "0"
     assert code not in json.dumps(stored)  # only the keyed hash
     ttl = await world.redis.ttl(f"{world.prefix}otp:code:{BUDI}")
@@ -218,6 +219,17 @@ async def test_a_new_request_replaces_the_previous_code(world: World, sequential
     assert (old.status, old.attempts_left) == (OtpVerifyStatus.WRONG_CODE, 2)  # the count started over
     new = await otp.verify(OtpVerifyRequest(user_id=BUDI, email=BUDI_MAIL, code="222222"))
     assert new.status == OtpVerifyStatus.VERIFIED
+
+
+async def test_requests_beyond_the_hourly_limit_are_refused_and_send_nothing(world: World) -> None:
+    """Each code brings fresh tries, so unlimited requests would make guessing possible."""
+    otp = world.otp(otp_max_requests=2)
+    statuses = [(await otp.issue(OtpIssueRequest(user_id=BUDI, email=BUDI_MAIL))).status for _ in range(3)]
+    assert statuses == [OtpIssueStatus.SENT, OtpIssueStatus.SENT, OtpIssueStatus.TOO_MANY_REQUESTS]
+    assert len(world.sink.received) == 2
+    assert 0 < await world.redis.ttl(f"{world.prefix}otp:requests:{BUDI}") <= 3600  # the window ends
+    other = await otp.issue(OtpIssueRequest(user_id=ANDI, email="andi.wijaya@example.org"))
+    assert other.status == OtpIssueStatus.SENT  # counted per person
 
 
 async def test_an_expired_code_is_refused(world: World) -> None:
@@ -287,7 +299,7 @@ async def test_a_refused_address_withdraws_the_code(world: World) -> None:
     assert await otp.issue(OtpIssueRequest(user_id=BUDI, email=BUDI_MAIL)) == OtpIssueReply(
         status=OtpIssueStatus.SEND_FAILED)
     assert world.sink.handler.rcpt_commands == 1  # not retried
-    assert await world.redis_dump() == {}
+    assert await world.redis_dump() == {f"{world.prefix}otp:requests:{BUDI}": "1"}  # only the count
     assert await world.events() == []  # an address refused is the requester's problem, not the admins'
 
 
@@ -301,7 +313,7 @@ async def test_a_failing_server_is_retried_then_reported(world: World) -> None:
     assert (alert["type"], alert["stream"]) == ("OperationalAlertRaised", "email:otp")
     assert alert["payload"]["severity"] == "error" and BUDI in alert["payload"]["summary"]
     assert alert["payload"]["details"] == ["451 4.3.0 coba lagi"]
-    assert await world.redis_dump() == {}
+    assert await world.redis_dump() == {f"{world.prefix}otp:requests:{BUDI}": "1"}  # only the count
     # the server recovers: the next request goes out after one retry
     world.sink.script.data_replies.append("451 4.3.0 sekali lagi")
     assert (await otp.issue(OtpIssueRequest(user_id=BUDI, email=BUDI_MAIL))).status == OtpIssueStatus.SENT

@@ -39,6 +39,9 @@ class OtpIssueStatus(StrEnum):
     """The SMTP server refused the e-mail or could not be reached; no code is pending."""
     UNAVAILABLE = "unavailable"
     """The notifier cannot issue codes right now (OTP secret not configured, Redis down)."""
+    TOO_MANY_REQUESTS = "too_many_requests"
+    """More codes were asked for this person within the hour than allowed: each code gives fresh tries, so
+    unlimited requests would make guessing possible (and flood the person's mailbox)."""
 
 
 class OtpVerifyStatus(StrEnum):

@@ -88,6 +88,10 @@ class OtpService:
         code = generate_code()
         digest = code_digest(secret, user_id, email, code)
         try:
+            requests = await self._store.count_request(user_id, self._settings.otp_request_window_s)
+            if requests > self._settings.otp_max_requests:
+                log.warning("otp refused: too many requests", extra={"user_id": user_id, "requests": requests})
+                return OtpIssueReply(status=OtpIssueStatus.TOO_MANY_REQUESTS)
             await self._store.put_code(user_id, digest, self._settings.otp_ttl_s)
         except OtpStoreUnavailable as exc:
             log.error("otp refused: code store unavailable", extra={"user_id": user_id, "error": str(exc)})

@@ -53,6 +53,21 @@ class OtpStore:
     def claim_key(self, user_id: str) -> str:
         return f"{self._prefix}otp:claim:{user_id}"
 
+    def requests_key(self, user_id: str) -> str:
+        return f"{self._prefix}otp:requests:{user_id}"
+
+    async def count_request(self, user_id: str, window_s: int) -> int:
+        """Count one more code request in the person's current window (which starts at its first request)."""
+        key = self.requests_key(user_id)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, window_s, nx=True)
+                count, _ = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise OtpStoreUnavailable(f"redis: {type(exc).__name__}") from exc
+        return int(count)
+
     async def put_code(self, user_id: str, digest: str, ttl_s: int) -> None:
         """Replace whatever code the person had (a new request starts over with no wrong tries)."""
         key = self.code_key(user_id)

@@ -71,6 +71,9 @@ class NotifierSettings(RuntimeSettings):
     otp_ttl_s: int = Field(default=300, ge=1)
     otp_max_wrong: int = Field(default=3, ge=1)
     otp_claim_ttl_s: int = Field(default=600, ge=1)
+    otp_max_requests: int = Field(default=5, ge=1)
+    """Codes one person may ask for within ``otp_request_window_s``; more are refused ``too_many_requests``."""
+    otp_request_window_s: int = Field(default=3600, ge=1)
     otp_smtp_max_attempts: int = Field(default=2, ge=1)
     """Tries for the OTP e-mail: the requester is waiting for the reply, so fewer than for other mail."""
     otp_rpc_timeout_s: float = Field(default=45.0, gt=0)
