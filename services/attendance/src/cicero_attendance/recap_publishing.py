@@ -40,7 +40,14 @@ from cicero_runtime.indonesian import date_id
 
 from cicero_attendance import journal
 from cicero_attendance.read_model import load_client, load_client_report, load_directorate_report
-from cicero_attendance.report_text import GREETING, header, render_client, render_directorate
+from cicero_attendance.report_text import (
+    DAILY_REPORT_TITLE,
+    DIRECTORATE_TITLE,
+    GREETING,
+    header,
+    render_client,
+    render_directorate,
+)
 from cicero_attendance.reports import ClientInfo, ClientReport, DirectorateReport, UnknownClient
 
 log = logging.getLogger(__name__)
@@ -106,13 +113,14 @@ def no_posts_sentence(day: date) -> str:
     return f"Tidak ada konten Instagram maupun TikTok yang perlu di-like atau dikomentari pada {date_id(day)}."
 
 
-def recap_text(report: ClientReport | DirectorateReport) -> tuple[bool, str]:
-    """Whether the day had task posts, and the recap's WhatsApp text.
+def recap_text(report: ClientReport | DirectorateReport, daily_report: bool = False) -> tuple[bool, str]:
+    """Whether the day had task posts, and the recap's WhatsApp text (the daily report titled as such).
 
     Without task posts the text is the recap's own header (greeting, title, client, day, time) and one
     sentence, instead of a section per platform.
     """
-    rendered = render_client(report) if isinstance(report, ClientReport) else render_directorate(report)
+    rendered = (render_client(report) if isinstance(report, ClientReport) else
+                render_directorate(report, DAILY_REPORT_TITLE if daily_report else DIRECTORATE_TITLE))
     if any(platform.post_count for platform in report.platforms):
         return True, rendered
     head = rendered.split("\n")[:len(header("", report))]
@@ -146,9 +154,9 @@ async def _published(conn: asyncpg.Connection, streams: Sequence[str]) -> dict[s
 
 
 async def _render(conn: asyncpg.Connection, client: ClientInfo, kind: RecapKind, day: date,
-                  as_of: datetime) -> tuple[bool, str]:
+                  as_of: datetime, daily_report: bool = False) -> tuple[bool, str]:
     if kind is RecapKind.DIRECTORATE:
-        return recap_text(await load_directorate_report(conn, client, day, as_of))
+        return recap_text(await load_directorate_report(conn, client, day, as_of), daily_report)
     return recap_text(await load_client_report(conn, client, day, as_of))
 
 
@@ -166,7 +174,8 @@ async def publish_tick_recaps(tick: TickFired, ctx: HandlerContext) -> None:
         stream = recap_stream(recap.client.client_id, day)
         if published_for_tick(published[stream], tick.tick_id, recap):
             continue
-        has_posts, text = await _render(ctx.conn, recap.client, recap.kind, day, tick.scheduled_for)
+        has_posts, text = await _render(ctx.conn, recap.client, recap.kind, day, tick.scheduled_for,
+                                        recap.daily_report)
         event = AttendanceRecapPublished(
             client_id=recap.client.client_id, kind=recap.kind, wib_date=day, as_of=tick.scheduled_for,
             trigger=RecapTrigger.SCHEDULE, tick_id=tick.tick_id, daily_report=recap.daily_report,

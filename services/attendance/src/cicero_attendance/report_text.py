@@ -113,8 +113,13 @@ def _separate_list(title: str, people: list[PersonStatus]) -> list[str]:
         f"{STATUS_MARK[p.status]} {person_label(p)} — {division_name(p.divisi) or NO_DIVISION}" for p in people]
 
 
-def render_directorate(report: DirectorateReport) -> str:
-    lines = header("Rekap Absensi Direktorat per Satker", report)
+DIRECTORATE_TITLE = "Rekap Absensi Direktorat per Satker"
+DAILY_REPORT_TITLE = "Laporan Harian Direktorat per Satker"
+"""The end-of-day report: the same figures as the recap, titled so the super admins tell it from the recaps."""
+
+
+def render_directorate(report: DirectorateReport, title: str = DIRECTORATE_TITLE) -> str:
+    lines = header(title, report)
     for recap in report.platforms:
         lines += ["", section_title(recap.platform, recap.post_count)]
         if not recap.post_count:
