@@ -10,9 +10,10 @@ PY := $(VENV)/bin/python
 run: install infra
 	$(PY) scripts/devstack.py
 
-## test: install everything, start what is missing, lint, run every test
+## test: install everything, start what is missing, lint, run every test (TEST_WORKERS processes, one file each)
+TEST_WORKERS ?= 2
 test: install infra lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 install: $(VENV)/.synced
 
