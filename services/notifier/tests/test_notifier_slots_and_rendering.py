@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cicero_contracts.events.ingest import ClientFetchCompleted
 from cicero_contracts.schema_files import load_example
-from cicero_notifier.slots import in_hourly_window, is_list_due, is_slot_due, slot_key
+from cicero_notifier.slots import in_hourly_window, is_list_due, slot_key
 from cicero_notifier.task_decision import change_key, list_key
 from cicero_notifier.task_list import render_change, render_task_list
 from cicero_runtime.clock import WIB
@@ -81,7 +81,8 @@ def test_hourly_window_is_0600_to_1759_wib(instant: datetime, inside: bool) -> N
     (wib(2026, 3, 10, 17, 5), "2026-03-10-16@05", True),
 ])
 def test_is_slot_due(instant: datetime, last_slot: str | None, due: bool) -> None:
-    assert is_slot_due(instant, last_slot) is due
+    """Outside the mandatory run, due means: in the window and this slot not yet notified."""
+    assert is_list_due(instant, mandatory=False, slot_taken=last_slot == slot_key(instant)) is due
 
 
 @pytest.mark.parametrize(("instant", "mandatory", "taken", "due"), [

@@ -8,6 +8,7 @@ import pytest
 from cicero_contracts.events.common import Platform, PostRef, TaskPost
 from cicero_contracts.events.ingest import ClientFetchCompleted
 from cicero_contracts.schema_files import load_example
+from cicero_notifier.recipients import Chats, group_chats
 from cicero_notifier.task_decision import (
     STATE_UNREADABLE,
     Client,
@@ -20,7 +21,6 @@ from cicero_notifier.task_decision import (
     change_key,
     decide,
     list_key,
-    valid_groups,
 )
 from cicero_runtime.clock import WIB
 
@@ -308,7 +308,7 @@ def test_several_groups_each_get_the_same_text_under_their_own_key() -> None:
 def test_invalid_groups_are_skipped_and_duplicates_merged() -> None:
     raw = (G1, "6281234567890@c.us", "120363025550001111", "bukan-grup",
            " https://chat.whatsapp.com/120363025550002222 ")
-    assert valid_groups(raw) == ((G1, G2), ("6281234567890@c.us", "bukan-grup"))
+    assert group_chats(raw) == Chats((G1, G2), ("6281234567890@c.us", "bukan-grup"))
     decision = decide(fetch(wib(14, 5)), Client("POLRES_A", "Polres A", raw), TaskState())
     assert [m.group for m in decision.messages] == [G1, G2]
     assert decision.skipped_groups == ("6281234567890@c.us", "bukan-grup")

@@ -10,7 +10,6 @@ session, keyed by the inbound message id, so a message is answered once however 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,15 +34,12 @@ from cicero_notifier.command_text import (
     parse_command,
 )
 from cicero_notifier.dispatch import Dispatch
-from cicero_notifier.ledger import Ledger, Notification, request_messages
+from cicero_notifier.ledger import Ledger, Notification, bounded_key, request_messages
 from cicero_notifier.recipients import phone_digits
 from cicero_notifier.reminder_opt_in import apply_opt_in
 from cicero_notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
-
-MAX_KEY = 300  # WhatsAppMessageRequested.idempotency_key
-
 
 @dataclass(frozen=True)
 class Result:
@@ -54,8 +50,7 @@ class Result:
 
 
 def reply_key(message_id: str) -> str:
-    key = f"cmd:{message_id}"
-    return key if len(key) <= MAX_KEY else f"cmd:sha256:{hashlib.sha256(message_id.encode()).hexdigest()}"
+    return bounded_key(f"cmd:{message_id}")
 
 
 class InboundCommands:

@@ -7,6 +7,7 @@ acceptance callback when WhatsAppMessageSent arrives, never at request time (DOM
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,12 +15,27 @@ from datetime import date
 
 import asyncpg
 from cicero_contracts import Event
-from cicero_contracts.events.whatsapp import WhatsAppMessageFailed, WhatsAppMessageRequested, WhatsAppMessageSent
+from cicero_contracts.events.whatsapp import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    WhatsAppMessageFailed,
+    WhatsAppMessageRequested,
+    WhatsAppMessageSent,
+)
 from cicero_runtime.consumer import HandlerContext
 
 from cicero_notifier.dispatch import Dispatch
 
 log = logging.getLogger(__name__)
+
+
+def bounded_key(key: str) -> str:
+    """An idempotency key within the contract's length: a key built from outside input (a provider's message
+    id, a request id) may be longer; it keeps its readable start and ends in a digest of the whole, so two
+    long keys stay distinct."""
+    if len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[:IDEMPOTENCY_KEY_MAX_LENGTH - len(digest) - 1]}:{digest}"
 
 
 @dataclass(frozen=True)

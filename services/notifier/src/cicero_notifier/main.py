@@ -36,7 +36,7 @@ def build(settings: RuntimeSettings) -> Service:
     register_otp(service, notifier_settings)
     register_task_notifications(dispatch, ledger)
     register_reminders(dispatch, ledger)
-    register_recaps(dispatch, ledger, notifier_settings)
+    register_recaps(dispatch)
     register_commands(dispatch, ledger, notifier_settings)
     register_ops_alerts(dispatch, ledger, notifier_settings)
 

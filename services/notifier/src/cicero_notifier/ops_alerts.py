@@ -15,7 +15,6 @@ reported again. Every decision takes its time from the events (scheduled_for, fe
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -28,7 +27,7 @@ from cicero_runtime.consumer import HandlerContext
 from cicero_runtime.db import advisory_key
 
 from cicero_notifier.dispatch import Dispatch
-from cicero_notifier.ledger import Ledger, Notification, request_messages
+from cicero_notifier.ledger import Ledger, Notification, bounded_key, request_messages
 from cicero_notifier.ops_summary import (
     Alert,
     Limits,
@@ -44,12 +43,8 @@ from cicero_notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
 
-MAX_KEY = 300  # WhatsAppMessageRequested.idempotency_key
-
-
 def summary_key(run_id: str, admin_chat_id: str) -> str:
-    key = f"ops:{run_id}:{admin_chat_id.split('@', 1)[0]}"
-    return key if len(key) <= MAX_KEY else f"ops:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+    return bounded_key(f"ops:{run_id}:{admin_chat_id.split('@', 1)[0]}")
 
 
 async def _lock_run(conn: asyncpg.Connection, run_id: str) -> None:

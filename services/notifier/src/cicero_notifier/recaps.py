@@ -20,14 +20,10 @@ from cicero_contracts.events.whatsapp import WhatsAppMessageRequested, WhatsAppS
 from cicero_runtime.consumer import HandlerContext
 
 from cicero_notifier.dispatch import Dispatch
-from cicero_notifier.ledger import Ledger, Notification, request_messages
+from cicero_notifier.ledger import Notification, bounded_key, request_messages
 from cicero_notifier.recipients import group_chats, masked, personal_chats
-from cicero_notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
-
-MAX_KEY = 300  # WhatsAppMessageRequested.idempotency_key
-
 
 @dataclass(frozen=True)
 class Recipient:
@@ -68,10 +64,8 @@ def recap_key(recap: AttendanceRecapPublished, chat_id: str) -> str:
     """Per recap (client, day, tick or request, kind + text) and recipient; bounded to the contract's length."""
     origin = recap.request_id if recap.trigger == RecapTrigger.REQUEST else recap.tick_id
     digest = hashlib.sha256(f"{recap.kind.value}\n{recap.text}".encode()).hexdigest()[:12]
-    key = f"{purpose_of(recap)}:{recap.client_id}:{recap.wib_date.isoformat()}:{origin}:{digest}:{chat_id}"
-    if len(key) <= MAX_KEY:
-        return key
-    return f"{key[:MAX_KEY - 33]}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+    day = recap.wib_date.isoformat()
+    return bounded_key(f"{purpose_of(recap)}:{recap.client_id}:{day}:{origin}:{digest}:{chat_id}")
 
 
 async def _scheduled(recap: AttendanceRecapPublished, ctx: HandlerContext) -> tuple[Recipient, ...]:
@@ -119,6 +113,6 @@ async def on_recap_published(recap: AttendanceRecapPublished, ctx: HandlerContex
         "recipients": len(notifications), "requested": len(requested)})
 
 
-def register_recaps(dispatch: Dispatch, ledger: Ledger, settings: NotifierSettings) -> None:
+def register_recaps(dispatch: Dispatch) -> None:
     """Recaps keep no state of their own after delivery: the ledger's record of the gateway's report is all."""
     dispatch.on(AttendanceRecapPublished, on_recap_published)

@@ -30,10 +30,6 @@ def in_hourly_window(instant: datetime) -> bool:
     return WINDOW_START_HOUR <= instant.astimezone(WIB).hour <= WINDOW_END_HOUR
 
 
-def is_slot_due(instant: datetime, last_notified_slot: str | None) -> bool:
-    return in_hourly_window(instant) and last_notified_slot != slot_key(instant)
-
-
 def is_list_due(instant: datetime, *, mandatory: bool, slot_taken: bool) -> bool:
     """Whether this fetch sends the scheduled list.
 

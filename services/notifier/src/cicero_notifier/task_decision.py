@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
 from cicero_contracts.events.common import Platform, PostRef, TaskPost
 from cicero_contracts.events.ingest import ClientFetchCompleted
-from cicero_runtime.identifiers import InvalidIdentifier, normalize_group_id
 
+from cicero_notifier.recipients import group_chats
 from cicero_notifier.slots import is_list_due, slot_key
 from cicero_notifier.task_list import ChangeKind, render_change, render_task_list
 
@@ -154,21 +154,6 @@ def change_key(client_id: str, group: str, text: str) -> str:
 
 
 # -- the rules ------------------------------------------------------------------------------------------
-def valid_groups(raw: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Normalised, de-duplicated groups in their order, and the entries that are not groups."""
-    groups: list[str] = []
-    skipped: list[str] = []
-    for entry in raw:
-        try:
-            group = normalize_group_id(entry)
-        except InvalidIdentifier:
-            skipped.append(entry)
-            continue
-        if group not in groups:
-            groups.append(group)
-    return tuple(groups), tuple(skipped)
-
-
 def _key(ref: PostRef) -> PostKey:
     return (ref.platform, ref.post_id)
 
@@ -217,7 +202,7 @@ def decide(fetch: Fetch, client: Client, state: StateAsRead) -> Decision:
     readable = state if isinstance(state, TaskState) else None
     if readable is not None and readable.last_fetched_at is not None and fetch.at < readable.last_fetched_at:
         return Decision(slot, Outcome.STALE)
-    groups, skipped = valid_groups(client.groups)
+    groups = group_chats(client.groups)
     added, removed = notable_changes(fetch, readable)
     write = None if readable is None else StateWrite(
         counts=counts(fetch.posts), baseline_day=fetch.day, baseline=tuple(as_ref(p) for p in fetch.posts),
@@ -229,7 +214,7 @@ def decide(fetch: Fetch, client: Client, state: StateAsRead) -> Decision:
         text = render_task_list(client.name, fetch.at, fetch.posts, added, removed)
         retries = dead_lists(readable, slot)
         messages = [Message("task_list", group, text, list_key(client.client_id, group, slot, retries.get(group, 0)),
-                            slot) for group in groups]
+                            slot) for group in groups.chat_ids]
     else:
         outcome = Outcome.CHANGES if added or removed else Outcome.NOTHING
         change: tuple[tuple[ChangeKind, Purpose, tuple[PostRef, ...]], ...] = (
@@ -238,5 +223,5 @@ def decide(fetch: Fetch, client: Client, state: StateAsRead) -> Decision:
             if refs:
                 text = render_change(client.name, fetch.at, kind, refs, fetch.posts)
                 messages += [Message(purpose, group, text, change_key(client.client_id, group, text))
-                             for group in groups]
-    return Decision(slot, outcome, tuple(messages), write, added, removed, skipped)
+                             for group in groups.chat_ids]
+    return Decision(slot, outcome, tuple(messages), write, added, removed, groups.invalid)

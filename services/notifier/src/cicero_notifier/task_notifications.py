@@ -138,9 +138,6 @@ def task_handler(read_state: StateReader = read_task_state
     return on_client_fetch_completed
 
 
-on_client_fetch_completed = task_handler()
-
-
 def register_task_notifications(dispatch: Dispatch, ledger: Ledger, *,
                                 read_state: StateReader = read_task_state) -> None:
     dispatch.on(ClientFetchCompleted, task_handler(read_state))

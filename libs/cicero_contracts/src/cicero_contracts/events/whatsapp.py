@@ -10,6 +10,7 @@ from pydantic import Field
 from cicero_contracts.base import Event, UtcDatetime
 
 CHAT_ID_PATTERN = r"^[0-9]{8,20}@(c\.us|g\.us)$"
+IDEMPOTENCY_KEY_MAX_LENGTH = 300
 
 
 class WhatsAppSession(StrEnum):
@@ -24,7 +25,7 @@ class WhatsAppMessageRequested(Event):
     event_type: ClassVar[str] = "WhatsAppMessageRequested"
     routing_key: ClassVar[str] = "whatsapp.WhatsAppMessageRequested"
 
-    idempotency_key: str = Field(min_length=1, max_length=300)
+    idempotency_key: str = Field(min_length=1, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
     session: WhatsAppSession
     chat_id: str = Field(pattern=CHAT_ID_PATTERN)
     text: str = Field(min_length=1, max_length=65536)
