@@ -34,7 +34,7 @@ from cicero_notifier.command_text import (
     parse_command,
 )
 from cicero_notifier.dispatch import Dispatch
-from cicero_notifier.ledger import Ledger, Notification, bounded_key, request_messages
+from cicero_notifier.ledger import Notification, bounded_key, request_messages
 from cicero_notifier.recipients import phone_digits
 from cicero_notifier.reminder_opt_in import apply_opt_in
 from cicero_notifier.settings import NotifierSettings
@@ -161,6 +161,6 @@ class InboundCommands:
             message.message_id, command, result.client_id, result.outcome)
 
 
-def register_commands(dispatch: Dispatch, ledger: Ledger, settings: NotifierSettings) -> None:
+def register_commands(dispatch: Dispatch, settings: NotifierSettings) -> None:
     """Command replies keep no state after delivery: the ledger's record of the gateway's report is all."""
     dispatch.on(WhatsAppMessageReceived, InboundCommands(settings.admin_whatsapp_numbers).on_message)

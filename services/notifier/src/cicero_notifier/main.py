@@ -37,8 +37,8 @@ def build(settings: RuntimeSettings) -> Service:
     register_task_notifications(dispatch, ledger)
     register_reminders(dispatch, ledger)
     register_recaps(dispatch)
-    register_commands(dispatch, ledger, notifier_settings)
-    register_ops_alerts(dispatch, ledger, notifier_settings)
+    register_commands(dispatch, notifier_settings)
+    register_ops_alerts(dispatch, notifier_settings)
 
     def register(consumer: EventConsumer) -> None:
         dispatch.attach(consumer)

@@ -27,7 +27,7 @@ from cicero_runtime.consumer import HandlerContext
 from cicero_runtime.db import advisory_key
 
 from cicero_notifier.dispatch import Dispatch
-from cicero_notifier.ledger import Ledger, Notification, bounded_key, request_messages
+from cicero_notifier.ledger import Notification, bounded_key, request_messages
 from cicero_notifier.ops_summary import (
     Alert,
     Limits,
@@ -38,7 +38,7 @@ from cicero_notifier.ops_summary import (
     run_errors,
     schedule_of,
 )
-from cicero_notifier.recipients import masked, personal_chats
+from cicero_notifier.recipients import personal_chats
 from cicero_notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
@@ -70,10 +70,7 @@ def _by_time(rows: list[asyncpg.Record]) -> list[Alert]:
 
 class OpsAlerts:
     def __init__(self, settings: NotifierSettings) -> None:
-        admins = personal_chats(settings.admin_whatsapp_numbers)
-        for entry in admins.invalid:
-            log.warning("admin number skipped: not a valid number", extra={"entry": masked(entry)})
-        self._admins = admins.chat_ids
+        self._admins = personal_chats(settings.admin_whatsapp_numbers).chat_ids  # validated by the settings
         self._limits = Limits(errors_per_client=settings.ops_errors_per_client,
                               clients_listed=settings.ops_clients_listed)
         self._retention = timedelta(days=settings.ops_retention_days)
@@ -201,7 +198,7 @@ class OpsAlerts:
         await conn.execute("DELETE FROM ops_alerts WHERE reported_in IS NOT NULL AND raised_at < $1", before)
 
 
-def register_ops_alerts(dispatch: Dispatch, ledger: Ledger, settings: NotifierSettings) -> None:
+def register_ops_alerts(dispatch: Dispatch, settings: NotifierSettings) -> None:
     """Summaries keep no state after delivery: the ledger's record of the gateway's report is all."""
     feature = OpsAlerts(settings)
     dispatch.on(FetchRunStarted, feature.on_run_started)
