@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from cicero_contracts.events.common import Platform
+
 from cicero_runtime.clock import WIB
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
           "Oktober", "November", "Desember")
+
+PLATFORM_LABEL = {Platform.INSTAGRAM: "Instagram", Platform.TIKTOK: "TikTok"}
+"""How messages name the platforms."""
 
 
 def number_id(value: int) -> str:

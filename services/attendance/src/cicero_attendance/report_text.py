@@ -9,7 +9,7 @@ from __future__ import annotations
 from cicero_contracts.events.attendance import AttendanceStatus
 from cicero_contracts.events.common import Platform
 from cicero_runtime.clock import wib_date
-from cicero_runtime.indonesian import date_id, number_id, percent_id, short_caption, time_wib
+from cicero_runtime.indonesian import PLATFORM_LABEL, date_id, number_id, percent_id, short_caption, time_wib
 
 from cicero_attendance.reports import (
     ClientReport,
@@ -25,7 +25,6 @@ from cicero_attendance.reports import (
 )
 
 GREETING = "Mohon ijin Komandan,"
-PLATFORM_LABEL = {Platform.INSTAGRAM: "Instagram", Platform.TIKTOK: "TikTok"}
 ACTIVITY_LABEL = {Platform.INSTAGRAM: "likes", Platform.TIKTOK: "komentar"}
 VERB = {Platform.INSTAGRAM: "di-like", Platform.TIKTOK: "dikomentari"}
 COUNT_NOUN = {Platform.INSTAGRAM: "suka", Platform.TIKTOK: "komentar"}

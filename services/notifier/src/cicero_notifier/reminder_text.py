@@ -10,11 +10,10 @@ from datetime import datetime
 
 from cicero_contracts.events.common import Platform
 from cicero_runtime.clock import WIB
-from cicero_runtime.indonesian import date_id, number_id, short_caption, time_wib
+from cicero_runtime.indonesian import PLATFORM_LABEL, date_id, number_id, short_caption, time_wib
 
 from cicero_notifier.reminder_decision import PlatformProgress, Stage
 
-PLATFORM_LABEL = {Platform.INSTAGRAM: "Instagram", Platform.TIKTOK: "TikTok"}
 PENDING_PHRASE = {Platform.INSTAGRAM: "belum di-like", Platform.TIKTOK: "belum dikomentari"}
 STAGE_TITLE = {
     Stage.INITIAL: "Pengingat Tugas",

@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Literal
 
 from cicero_contracts.events.common import Platform, PostRef, TaskPost
-from cicero_runtime.indonesian import date_id, number_id, short_caption, time_wib
+from cicero_runtime.indonesian import PLATFORM_LABEL, date_id, number_id, short_caption, time_wib
 
 PLATFORM_ORDER = (Platform.INSTAGRAM, Platform.TIKTOK)
-PLATFORM_LABEL = {Platform.INSTAGRAM: "Instagram", Platform.TIKTOK: "TikTok"}
 NO_CAPTION = "(tanpa keterangan)"
 
 ChangeKind = Literal["added", "removed"]
