@@ -12,9 +12,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from cicero_contracts.events.directory import CLIENT_ID_PATTERN
 from cicero_runtime.indonesian import date_id
 
-CLIENT_ID = re.compile(r"^[A-Z0-9_]{2,64}$")
+CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CLIENTS_NAMED = 10
 """Clients a menu names before "… dan N lainnya"."""

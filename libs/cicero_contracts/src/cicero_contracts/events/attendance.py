@@ -9,6 +9,7 @@ from pydantic import Field
 
 from cicero_contracts.base import Event, UtcDatetime
 from cicero_contracts.events.common import Platform, WibDate
+from cicero_contracts.events.whatsapp import CHAT_ID_PATTERN
 
 
 class AttendanceStatus(StrEnum):
@@ -66,6 +67,6 @@ class AttendanceRecapPublished(Event):
     daily_report: bool = False
     request_id: str | None = None
     """The RecapRequested it answers (trigger ``request``)."""
-    reply_to: str | None = Field(default=None, pattern=r"^[0-9]{8,20}@(c\.us|g\.us)$")
+    reply_to: str | None = Field(default=None, pattern=CHAT_ID_PATTERN)
     has_posts: bool
     text: str = Field(min_length=1)

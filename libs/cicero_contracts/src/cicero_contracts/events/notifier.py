@@ -8,10 +8,9 @@ from pydantic import Field
 
 from cicero_contracts.base import Event, UtcDatetime
 from cicero_contracts.events.common import WibDate
-
-CLIENT_ID = r"^[A-Z0-9_]{2,64}$"
-USER_ID = r"^[0-9]{1,32}$"
-CHAT_ID = r"^[0-9]{8,20}@(c\.us|g\.us)$"
+from cicero_contracts.events.directory import CLIENT_ID_PATTERN as CLIENT_ID
+from cicero_contracts.events.directory import USER_ID_PATTERN as USER_ID
+from cicero_contracts.events.whatsapp import CHAT_ID_PATTERN as CHAT_ID
 
 
 class RecapRequested(Event):
