@@ -34,6 +34,7 @@ from typing import Any
 
 import aio_pika
 import asyncpg
+import httpx
 from cicero_contracts.names import WA_GATEWAY_REQUESTS
 from cicero_runtime.testing.contracts import envelope_bytes
 from cicero_runtime.testing.fixtures import (
@@ -115,8 +116,6 @@ async def publish_all(url: str, names: BusNames, bodies: list[bytes], retry_dela
 
 
 async def fake_stats(base_url: str) -> dict[str, int]:
-    import httpx
-
     async with httpx.AsyncClient(timeout=10) as client:
         stats: dict[str, int] = (await client.get(f"{base_url}/_fake/stats")).json()
         return stats

@@ -1,38 +1,44 @@
 """A local SMTP sink for ``make run``: every mail the notifier sends is kept as a file and shown.
 
 Real deployments point SMTP_HOST at their mail server; on a developer machine nothing should leave it, yet an
-operator trying the OTP flow must be able to read the code that was sent.
+operator trying the OTP flow must be able to read the code that was sent. The server is the tests' SMTP sink
+(``cicero_runtime.testing.smtp_sink``), plain and without login, as the notifier's ``SMTP_SECURITY=none`` expects.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 
-from aiosmtpd.controller import Controller
+from cicero_runtime.testing.smtp_sink import ReceivedMail, smtp_sink
 
 
-class KeepAndShow:
-    def __init__(self, directory: Path) -> None:
-        self._directory = directory
-        self._count = 0
+def keep_and_show(directory: Path) -> Callable[[ReceivedMail], None]:
+    numbers = itertools.count(1)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self._count += 1
+    def keep(mail: ReceivedMail) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        path = self._directory / f"{stamp}-{self._count:04d}.eml"
-        path.write_bytes(envelope.content)
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        body = message.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""
-        print(f"\n=== e-mail → {', '.join(envelope.rcpt_tos)}: {message['Subject']} ({path.name}) ===\n{text}",
+        path = directory / f"{stamp}-{next(numbers):04d}.eml"
+        path.write_bytes(mail.raw)
+        print(f"\n=== e-mail → {', '.join(mail.rcpt_tos)}: {mail.message['Subject']} ({path.name}) ===\n{mail.text}",
               flush=True)
-        return "250 OK"
+
+    return keep
+
+
+async def serve(port: int, directory: Path) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with smtp_sink(host="127.0.0.1", port=port, on_mail=keep_and_show(directory)) as sink:
+        print(f"mail sink listening on {sink.host}:{sink.port}, keeping mail in {directory}/", flush=True)
+        await stop.wait()
 
 
 def main() -> int:
@@ -41,18 +47,7 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=Path("var/mail"))
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    controller = Controller(KeepAndShow(args.dir), hostname="127.0.0.1", port=args.port)
-    controller.start()
-    print(f"mail sink listening on 127.0.0.1:{args.port}, keeping mail in {args.dir}/", flush=True)
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        loop.run_until_complete(stop.wait())
-    finally:
-        controller.stop()
-        loop.close()
+    asyncio.run(serve(args.port, args.dir))
     return 0
 
 

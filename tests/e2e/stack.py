@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import asyncpg
 from cicero_contracts import REGISTRY
@@ -62,23 +62,16 @@ class Stack:
 
     async def wait_healthy(self, timeout: float = 60.0) -> None:
         """Every service answers its health check and the simulator serves (a fetch before would fail)."""
-        await wait_for(lambda: sim_ready(self.sim_url), timeout=timeout, what="the simulator up")
+        await wait_for(lambda: answers_ok(f"{self.sim_url}/_sim/health"), timeout=timeout, what="the simulator up")
         for name, port in self.health_ports.items():
-            await wait_for(lambda port=port: healthy(port), timeout=timeout,  # type: ignore[misc]
-                           what=f"{name} healthy")
+            await wait_for(lambda port=port: answers_ok(f"http://127.0.0.1:{port}/health"),  # type: ignore[misc]
+                           timeout=timeout, what=f"{name} healthy")
 
 
-def healthy(port: int) -> bool:
+def answers_ok(url: str) -> bool:
+    """A GET of ``url`` answers 200 (a health check); refused or failing is not yet."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def sim_ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_sim/health", timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -264,8 +257,3 @@ class QuietProbe:
         except AssertionError:
             raise AssertionError(f"not quiet {timeout:.0f}s after {what}:\n" + "\n".join(left[:20])
                                  + "\n" + stack.diagnostics(25)) from None
-
-
-def json_payload(value: Any) -> dict[str, Any]:
-    """asyncpg returns jsonb as text unless a codec is set; accept both."""
-    return cast(dict[str, Any], json.loads(value) if isinstance(value, str) else value)

@@ -12,7 +12,7 @@ from cicero_attendance.projector import PROJECTION_TABLES, Projector
 from cicero_attendance.rebuild import rebuild
 from cicero_contracts.events.directory import ClientSnapshot, ClientType
 from cicero_runtime.service import Service
-from cicero_runtime.testing.contracts import assert_matches_contract
+from cicero_runtime.testing.contracts import appended_events
 
 Cli = Callable[..., Awaitable[int]]
 HEADER = "client_id,name,client_type,reminders_enabled"
@@ -46,11 +46,8 @@ async def stored(service: Service) -> dict[str, bool]:
 
 
 async def directory_events(service: Service) -> list[tuple[str, str, bool]]:
-    async with service.pool.acquire() as conn:
-        recorded = await service.store.read_after(conn, 0, 1000)
-    for event in recorded:
-        assert_matches_contract(event)
-    return [(e.event_type, e.payload["client_id"], e.payload["reminders_enabled"]) for e in recorded]
+    return [(e.event_type, e.payload["client_id"], e.payload["reminders_enabled"])
+            for e in await appended_events(service)]
 
 
 async def test_the_column_round_trips_through_events_and_table(attendance: Service) -> None:

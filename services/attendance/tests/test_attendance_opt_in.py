@@ -17,7 +17,7 @@ from cicero_contracts.events.directory import ClientRegistered, ClientType, Pers
 from cicero_contracts.events.notifier import ReminderOptInChanged
 from cicero_runtime.consumer import EventConsumer, Outcome
 from cicero_runtime.service import Service
-from cicero_runtime.testing.contracts import assert_matches_contract, event_envelope_bytes
+from cicero_runtime.testing.contracts import appended_events, event_envelope_bytes
 
 AT = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 
@@ -50,11 +50,7 @@ def opt(opt_in: bool, at: datetime = AT, user_id: str = "1001") -> bytes:
 
 
 async def updates(service: Service) -> list[dict[str, Any]]:
-    async with service.pool.acquire() as conn:
-        recorded = await service.store.read_after(conn, 0, 1000)
-    for event in recorded:
-        assert_matches_contract(event)
-    return [e.payload for e in recorded if e.event_type == "PersonnelUpdated"]
+    return [e.payload for e in await appended_events(service) if e.event_type == "PersonnelUpdated"]
 
 
 async def opted_in(service: Service) -> bool:

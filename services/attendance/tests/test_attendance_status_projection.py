@@ -24,7 +24,7 @@ from cicero_contracts.events.directory import (
 from cicero_contracts.events.ingest import EngagementRefreshed, PostFetched, PostRemoved
 from cicero_runtime.consumer import Outcome
 from cicero_runtime.service import Service
-from cicero_runtime.testing.contracts import assert_matches_contract, event_envelope_bytes
+from cicero_runtime.testing.contracts import appended_events, event_envelope_bytes
 
 DAY = date(2026, 3, 10)
 MORNING = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 08:00 WIB
@@ -71,11 +71,7 @@ async def rows(service: Service, scope: str = "POLRES_A",
 
 
 async def status_events(service: Service) -> list[dict[str, Any]]:
-    async with service.pool.acquire() as conn:
-        recorded = await service.store.read_after(conn, 0, 10_000)
-    for event in recorded:
-        assert_matches_contract(event)
-    return [e.payload for e in recorded if e.event_type == "AttendanceStatusChanged"]
+    return [e.payload for e in await appended_events(service) if e.event_type == "AttendanceStatusChanged"]
 
 
 async def test_a_person_goes_from_none_to_partial_to_complete(attendance: Service) -> None:

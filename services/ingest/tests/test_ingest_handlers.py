@@ -18,7 +18,7 @@ from cicero_runtime.clock import WIB
 from cicero_runtime.consumer import EventConsumer
 from cicero_runtime.event_store import RecordedEvent
 from cicero_runtime.service import Service
-from cicero_runtime.testing.contracts import assert_matches_contract, envelope_bytes
+from cicero_runtime.testing.contracts import appended_events, envelope_bytes
 
 DEMO: dict[str, Any] = load_example("ClientRegistered", 1)  # POLRES_DEMO: polres_demo + polres_demo_tt
 CONTOH: dict[str, Any] = DEMO | {
@@ -63,8 +63,6 @@ class Ingest:
     sim: RunningSimulator
     seen: int = 0
     ticks: list[uuid.UUID] = field(default_factory=list)
-    runs: list[RecordedEvent] = field(default_factory=list)
-    """The FetchRunStarted each tick appended beside its jobs (not among the jobs' results)."""
 
     async def deliver(self, event_type: str, payload: dict[str, Any] | None = None,
                       event_id: uuid.UUID | None = None) -> str:
@@ -87,18 +85,13 @@ class Ingest:
         for event in await self.new_events():
             if event.event_type == "ClientFetchRequested":
                 assert await self.jobs.process(event.envelope().model_dump_json().encode()) == "handled"
-            elif event.event_type == "FetchRunStarted":
-                self.runs.append(event)
-            else:
+            elif event.event_type != "FetchRunStarted":  # the run announced beside the jobs: not a result
                 results.append(event)
         return results + await self.new_events()
 
     async def new_events(self) -> list[RecordedEvent]:
         """Events appended since the last call, each checked once against the committed contract."""
-        async with self.service.pool.acquire() as conn:
-            events = await self.service.store.read_after(conn, self.seen, 1000)
-        for event in events:
-            assert_matches_contract(event)
+        events = await appended_events(self.service, self.seen)
         if events:
             self.seen = events[-1].global_position
         return events

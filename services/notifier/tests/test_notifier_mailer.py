@@ -97,10 +97,14 @@ async def test_plain_delivery_has_the_headers_and_the_body() -> None:
     assert (mail.secure, mail.login) == (False, None)
 
 
-async def test_starttls_with_login(certificate: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_tls_with_login(certificate: tuple[Path, Path], security: str) -> None:
+    """STARTTLS upgrades the session; ``tls`` (implicit) speaks TLS from the first byte."""
     cert, key = certificate
-    async with smtp_sink(starttls=server_tls_context(cert, key), credentials=("cicero", "rahasia")) as sink:
-        mailer = Mailer(settings(sink.port, smtp_security="starttls", smtp_ca_file=str(cert),
+    tls = server_tls_context(cert, key)
+    async with smtp_sink(starttls=tls if security == "starttls" else None,
+                         implicit_tls=tls if security == "tls" else None, credentials=("cicero", "rahasia")) as sink:
+        mailer = Mailer(settings(sink.port, smtp_security=security, smtp_ca_file=str(cert),
                                  smtp_username="cicero", smtp_password=SecretStr("rahasia")))
         assert await mailer.send(MAIL) == 1
     (mail,) = sink.received
@@ -128,16 +132,6 @@ async def test_the_server_certificate_is_verified(certificate: tuple[Path, Path]
             await mailer.send(MAIL)
     assert caught.value.permanent and "SSLCertVerificationError" in caught.value.failure.reason
     assert sink.received == []
-
-
-async def test_implicit_tls_with_login(certificate: tuple[Path, Path]) -> None:
-    cert, key = certificate
-    async with smtp_sink(implicit_tls=server_tls_context(cert, key), credentials=("cicero", "rahasia")) as sink:
-        mailer = Mailer(settings(sink.port, smtp_security="tls", smtp_ca_file=str(cert),
-                                 smtp_username="cicero", smtp_password=SecretStr("rahasia")))
-        assert await mailer.send(MAIL) == 1
-    (mail,) = sink.received
-    assert (mail.secure, mail.login) == (True, "cicero")
 
 
 async def test_without_a_username_there_is_no_login_attempt() -> None:

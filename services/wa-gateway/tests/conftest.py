@@ -1,13 +1,14 @@
-"""The gateway exactly as production wires it, on a fresh schema and a fresh bus namespace."""
+"""The gateway exactly as production wires it, on a fresh schema and a fresh bus namespace; the fake provider."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from cicero_runtime.service import Service
+from cicero_runtime.testing.fake_whatsapp import FakeWhatsApp
 from cicero_runtime.testing.fixtures import service_schema, service_settings, started_service
 from cicero_runtime.topology import BusNames
 from cicero_wa_gateway.main import build
@@ -31,3 +32,10 @@ def gateway_settings(database_url: str, amqp_url: str, namespace: str, bus_names
 async def gateway(gateway_settings: GatewaySettings) -> AsyncIterator[Service]:
     async with started_service(build(gateway_settings)) as service:
         yield service
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWhatsApp]:
+    """The fake WhatsApp provider (Cloud API and WAHA shapes) on loopback."""
+    with FakeWhatsApp() as server:
+        yield server

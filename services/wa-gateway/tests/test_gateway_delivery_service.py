@@ -10,7 +10,7 @@ import itertools
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aio_pika
@@ -21,7 +21,7 @@ from cicero_contracts.schema_files import load_example
 from cicero_runtime.event_store import RecordedEvent
 from cicero_runtime.service import Service
 from cicero_runtime.testing import wait_for
-from cicero_runtime.testing.contracts import assert_matches_contract, envelope_bytes
+from cicero_runtime.testing.contracts import appended_events, envelope_bytes
 from cicero_runtime.testing.fake_whatsapp import FakeWhatsApp, Reply
 from cicero_runtime.topology import BusNames
 from cicero_wa_gateway.delivery import DeliveryWorker
@@ -31,12 +31,6 @@ from cicero_wa_gateway.settings import GatewaySettings
 from pydantic import SecretStr
 
 MakeSettings = Callable[..., GatewaySettings]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWhatsApp]:
-    with FakeWhatsApp() as server:
-        yield server
 
 
 @pytest.fixture
@@ -97,11 +91,8 @@ async def rows_by_key(service: Service) -> dict[str, dict[str, Any]]:
 
 
 async def events_by_key(service: Service) -> dict[str, list[RecordedEvent]]:
-    async with service.pool.acquire() as conn:
-        recorded = await service.store.read_after(conn, 0, 10_000)
     found: dict[str, list[RecordedEvent]] = defaultdict(list)
-    for event in recorded:
-        assert_matches_contract(event)
+    for event in await appended_events(service):
         found[event.payload["idempotency_key"]].append(event)
     return found
 

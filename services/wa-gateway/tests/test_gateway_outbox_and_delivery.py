@@ -16,10 +16,10 @@ from cicero_contracts.schema_files import load_example
 from cicero_runtime.clock import utc_now
 from cicero_runtime.consumer import BatchContext, BatchItem, Outcome, decode_envelope
 from cicero_runtime.db import connect
-from cicero_runtime.event_store import Metadata, RecordedEvent
+from cicero_runtime.event_store import Metadata
 from cicero_runtime.service import Service
 from cicero_runtime.testing import wait_for
-from cicero_runtime.testing.contracts import assert_matches_contract, envelope_bytes
+from cicero_runtime.testing.contracts import appended_events, envelope_bytes
 from cicero_wa_gateway.delivery import DeliveryWorker
 from cicero_wa_gateway.main import build
 from cicero_wa_gateway.outbox import NOTIFY_CHANNEL_PREFIX, on_requests
@@ -82,14 +82,6 @@ async def outbox(service: Service) -> list[dict[str, Any]]:
     return [dict(r) for r in await service.pool.fetch("SELECT * FROM wa_outbox ORDER BY created_at")]
 
 
-async def events(service: Service) -> list[RecordedEvent]:
-    async with service.pool.acquire() as conn:
-        recorded = await service.store.read_after(conn, 0, 1000)
-    for event in recorded:
-        assert_matches_contract(event)  # producer contract: everything the gateway appends
-    return recorded
-
-
 async def request(service: Service, event_id: uuid.UUID | None = None, **changes: Any) -> str:
     payload = None if not changes else load_example("WhatsAppMessageRequested", 1) | changes
     return await service.make_consumer("wa-gateway").process(
@@ -109,7 +101,7 @@ async def test_the_example_request_becomes_one_pending_outbox_row(gateway: Servi
     assert row["next_attempt_at"] <= utc_now() and row["next_attempt_at"] >= before - timedelta(seconds=5)
     assert row["request_event_id"] == event_id
     assert row["correlation_id"] == "corr-test"
-    assert await events(gateway) == []  # intake records no result
+    assert await appended_events(gateway) == []  # intake records no result
 
 
 async def test_the_same_idempotency_key_again_is_accepted_and_ignored(gateway: Service) -> None:
@@ -198,7 +190,7 @@ async def test_the_file_provider_writes_one_json_line_and_sent_is_recorded(
         "120363025550001111@g.us", "broadcast", KEY)
     (row,) = await outbox(gateway)
     assert (row["status"], row["attempts"], row["provider_message_id"]) == ("sent", 1, line["message_id"])
-    (sent,) = await events(gateway)
+    (sent,) = await appended_events(gateway)
     assert sent.event_type == "WhatsAppMessageSent"
     assert sent.stream_id == f"wa:{KEY}"
     assert sent.payload["idempotency_key"] == KEY
@@ -222,7 +214,7 @@ async def test_a_transient_failure_puts_the_row_back_with_a_30s_delay(gateway: S
     assert (row["status"], row["attempts"]) == ("pending", 1)
     assert before + timedelta(seconds=30) <= row["next_attempt_at"] <= after + timedelta(seconds=30)
     assert ("503" in row["last_error"]) or ("reset by peer" in row["last_error"])
-    (failed,) = await events(gateway)
+    (failed,) = await appended_events(gateway)
     assert failed.event_type == "WhatsAppMessageFailed"
     assert (failed.payload["attempt"], failed.payload["final"], failed.payload["provider"]) == (1, False, "scripted")
     # not due yet: nothing is claimed before the delay has passed
@@ -246,7 +238,7 @@ async def test_five_failed_attempts_end_in_the_dead_letters(gateway: Service) ->
     (row,) = await outbox(gateway)
     assert row["status"] == "dead_letter"
     assert row["last_error"] == "HTTP 503 #5"
-    failed = await events(gateway)
+    failed = await appended_events(gateway)
     assert [(e.payload["attempt"], e.payload["final"]) for e in failed] == [
         (1, False), (2, False), (3, False), (4, False), (5, True)]
     # a dead letter is never tried again, even when "due"
@@ -260,7 +252,7 @@ async def test_a_permanent_error_goes_to_the_dead_letters_at_once(gateway: Servi
     assert await claimed(worker(gateway, provider)) == 1
     (row,) = await outbox(gateway)
     assert (row["status"], row["attempts"], row["last_error"]) == ("dead_letter", 1, "number not on WhatsApp")
-    (failed,) = await events(gateway)
+    (failed,) = await appended_events(gateway)
     assert (failed.payload["attempt"], failed.payload["final"]) == (1, True)
     await age_outbox(gateway)
     assert await claimed(worker(gateway, provider)) == 0
@@ -275,7 +267,7 @@ async def test_a_retry_that_succeeds_records_its_attempt(gateway: Service) -> No
     assert await claimed(delivery) == 1
     (row,) = await outbox(gateway)
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 2, None)
-    assert [(e.event_type, e.payload["attempt"]) for e in await events(gateway)] == [
+    assert [(e.event_type, e.payload["attempt"]) for e in await appended_events(gateway)] == [
         ("WhatsAppMessageFailed", 1), ("WhatsAppMessageSent", 2)]
 
 
@@ -293,7 +285,7 @@ async def test_a_stale_processing_row_is_reclaimed_and_a_fresh_one_is_not(gatewa
     rows = {r["idempotency_key"]: r for r in await outbox(gateway)}
     assert (rows[KEY]["status"], rows[KEY]["attempts"]) == ("sent", 2)
     assert rows[KEY + "-fresh"]["status"] == "processing"  # its worker may still be sending it
-    abandoned, sent = await events(gateway)  # the abandoned attempt is reported, then the new one
+    abandoned, sent = await appended_events(gateway)  # the abandoned attempt is reported, then the new one
     assert (abandoned.event_type, abandoned.payload["attempt"], abandoned.payload["final"]) == (
         "WhatsAppMessageFailed", 1, False)
     assert "no result within 300 s of attempt 1" in abandoned.payload["reason"]
@@ -345,7 +337,7 @@ async def test_the_service_as_built_delivers_a_request_to_the_file(gateway_setti
         assert json.loads(line)["idempotency_key"] == KEY
         await wait_for(lambda: service.pool.fetchval("SELECT count(*) = 1 FROM events"), timeout=5,
                        what="WhatsAppMessageSent recorded")
-        (sent,) = await events(service)
+        (sent,) = await appended_events(service)
         assert sent.event_type == "WhatsAppMessageSent"
     finally:
         await service.stop()

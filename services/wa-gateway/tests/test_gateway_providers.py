@@ -3,7 +3,7 @@ how they read answers, and how each failure is classified."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,12 +16,6 @@ NOW = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
 PERSONAL = "6281234567890@c.us"
 GROUP = "120363025550001111@g.us"
 TIMEOUT_S = 0.5
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWhatsApp]:
-    with FakeWhatsApp() as server:
-        yield server
 
 
 @pytest_asyncio.fixture

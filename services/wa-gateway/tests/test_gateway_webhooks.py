@@ -14,11 +14,10 @@ import httpx
 import pytest
 import pytest_asyncio
 from cicero_contracts.events.whatsapp import WhatsAppMessageReceived, WhatsAppSession
-from cicero_runtime.event_store import RecordedEvent
 from cicero_runtime.identifiers import InvalidIdentifier
 from cicero_runtime.service import Service
 from cicero_runtime.testing import wait_for
-from cicero_runtime.testing.contracts import assert_matches_contract
+from cicero_runtime.testing.contracts import appended_events
 from cicero_runtime.testing.fixtures import service_settings
 from cicero_runtime.testing.processes import free_port
 from cicero_runtime.topology import BusNames
@@ -322,14 +321,6 @@ async def running(database_url: str, gateway_schema: str, namespace: str, amqp_u
         await service.stop()
 
 
-async def events(service: Service) -> list[RecordedEvent]:
-    async with service.pool.acquire() as conn:
-        recorded = await service.store.read_after(conn, 0, 1000)
-    for event in recorded:
-        assert_matches_contract(event)
-    return recorded
-
-
 async def post_cloud(gw: Running, payload: dict[str, Any] | bytes, signature: str | None = "good",
                      **headers: str) -> httpx.Response:
     body = payload if isinstance(payload, bytes) else raw(payload)
@@ -352,7 +343,7 @@ async def test_a_signed_cloud_message_is_recorded_once_in_the_senders_trace(runn
     response = await post_cloud(running, cloud_payload(cloud_message()), traceparent=TRACEPARENT)
     assert response.status_code == 200
     assert response.json() == {"recorded": 1, "duplicates": 0, "skipped": 0, "ignored": 0}
-    [event] = await events(running.service)
+    [event] = await appended_events(running.service)
     assert (event.event_type, event.stream_id, event.stream_version) == (
         "WhatsAppMessageReceived", "wa-in:wamid.TEST1", 1)
     assert event.payload == {
@@ -373,14 +364,14 @@ async def test_a_missing_or_wrong_signature_is_401_and_records_nothing(running: 
                                                                         ) -> None:
     response = await post_cloud(running, cloud_payload(cloud_message()), signature=signature)
     assert response.status_code == 401 and "credentials" in response.json()["detail"]
-    assert await events(running.service) == []
+    assert await appended_events(running.service) == []
 
 
 async def test_a_body_changed_after_signing_is_401(running: Running) -> None:
     signed = cloud_signature(APP_SECRET, raw(cloud_payload(cloud_message(body="notifwa#on"))))
     response = await post_cloud(running, cloud_payload(cloud_message(body="notifwa#off")), signature=signed)
     assert response.status_code == 401
-    assert await events(running.service) == []
+    assert await appended_events(running.service) == []
 
 
 async def test_the_cloud_verification_handshake(running: Running) -> None:
@@ -398,10 +389,10 @@ async def test_the_waha_key_is_required(running: Running) -> None:
     for key in (None, "", "wrong-key"):
         response = await post_waha(running, waha_payload(), key=key)
         assert response.status_code == 401
-    assert await events(running.service) == []
+    assert await appended_events(running.service) == []
     accepted = await post_waha(running, waha_payload())
     assert accepted.status_code == 200 and accepted.json()["recorded"] == 1
-    [event] = await events(running.service)
+    [event] = await appended_events(running.service)
     assert event.payload["sender_id"] == f"{SENDER}@c.us" and event.metadata["provider"] == "waha"
 
 
@@ -416,7 +407,7 @@ async def test_a_repeated_delivery_is_200_and_records_nothing_new(running: Runni
     assert both.json() == {"recorded": 1, "duplicates": 2, "skipped": 0, "ignored": 0}
     waha = waha_payload()
     assert [(await post_waha(running, waha)).json()["recorded"] for _ in range(2)] == [1, 0]
-    recorded = await events(running.service)
+    recorded = await appended_events(running.service)
     assert sorted(e.stream_id for e in recorded) == [
         "wa-in:false_6281234567890@c.us_3EB0AAAA", "wa-in:wamid.DUP", "wa-in:wamid.NEW"]
 
@@ -425,7 +416,7 @@ async def test_a_group_message_is_recorded_from_its_participant(running: Running
     response = await post_waha(running, waha_payload(
         session="blast", participant="6281399990000@s.whatsapp.net", **{"from": GROUP, "id": "false_grp_1"}))
     assert response.status_code == 200
-    [event] = await events(running.service)
+    [event] = await appended_events(running.service)
     assert event.payload | {"received_at": None} == {
         "message_id": "false_grp_1", "session": "broadcast", "chat_id": GROUP, "sender_id": "6281399990000@c.us",
         "text": "recap POLRES_A", "is_group": True, "received_at": None}
@@ -434,7 +425,7 @@ async def test_a_group_message_is_recorded_from_its_participant(running: Running
 async def test_our_own_messages_are_acknowledged_and_not_recorded(running: Running) -> None:
     response = await post_waha(running, waha_payload(event="message.any", fromMe=True))
     assert response.status_code == 200 and response.json()["ignored"] == 1
-    assert await events(running.service) == []
+    assert await appended_events(running.service) == []
 
 
 @pytest.mark.parametrize(("body", "problem"), [
@@ -447,7 +438,7 @@ async def test_a_malformed_body_is_400_naming_what_is_wrong(running: Running, bo
     assert response.status_code == 400 and problem in response.json()["detail"]
     waha = await post_waha(running, raw({"event": "message", "payload": {"id": "x", "timestamp": 1}}))
     assert waha.status_code == 400 and "payload.from: Field required" in waha.json()["detail"]
-    assert await events(running.service) == []
+    assert await appended_events(running.service) == []
 
 
 async def test_an_unnormalisable_sender_is_skipped_with_a_masked_warning(
@@ -456,7 +447,7 @@ async def test_an_unnormalisable_sender_is_skipped_with_a_masked_warning(
     caplog.set_level(logging.WARNING, logger="cicero_wa_gateway")
     response = await post_waha(running, waha_payload(**{"from": "6281234567890@lid"}))
     assert response.status_code == 200 and response.json()["skipped"] == 1
-    assert await events(running.service) == []
+    assert await appended_events(running.service) == []
     warnings = [r.getMessage() for r in caplog.records if r.name == "cicero_wa_gateway.webhooks"]
     assert any("skipped" in w and "62812****890" in w for w in warnings)
     assert not any(SENDER in w for w in warnings)
@@ -465,7 +456,7 @@ async def test_an_unnormalisable_sender_is_skipped_with_a_masked_warning(
 async def test_an_oversized_body_is_413(running: Running) -> None:
     response = await post_cloud(running, cloud_payload(cloud_message(body="x" * 5000)))
     assert response.status_code == 413
-    assert await events(running.service) == []
+    assert await appended_events(running.service) == []
 
 
 async def test_a_webhook_without_its_secret_is_closed(running: Running) -> None:
@@ -483,7 +474,7 @@ async def test_a_webhook_without_its_secret_is_closed(running: Running) -> None:
         assert verify.status_code == 503 and "WA_CLOUD_VERIFY_TOKEN" in verify.json()["detail"]
         waha = await http.post("/webhooks/waha", content=raw(waha_payload()), headers={"X-Api-Key": ""})
         assert waha.status_code == 503 and "WA_WAHA_WEBHOOK_KEY" in waha.json()["detail"]
-    assert await events(running.service) == []
+    assert await appended_events(running.service) == []
 
 
 async def test_port_0_turns_the_webhooks_off(gateway_settings: GatewaySettings) -> None:

@@ -23,6 +23,7 @@ from cicero_runtime.db import advisory_key, connect
 from cicero_runtime.event_store import EventStore, RecordedEvent
 from cicero_runtime.topology import BusNames, declare_exchange
 from cicero_runtime.tracing import extract_context, inject_headers, tracer
+from cicero_runtime.wakeup import wait_any
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +155,7 @@ class OutboxRelay:
             except Exception:
                 log.exception("relay failed, retrying", extra={"relay": self.name})
             if not stop.is_set():
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
+                await wait_any([stop], backoff)
                 backoff = min(backoff * 2, 10.0)
 
     async def _run_as_leader(self, stop: asyncio.Event) -> None:
@@ -180,12 +180,7 @@ class OutboxRelay:
 
     async def _wait(self, stop: asyncio.Event) -> bool:
         """Sleep until notified, polled or stopped; True when stopping."""
-        waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=self._poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+        await wait_any([self._wakeup, stop], self._poll_interval_s)
         return stop.is_set()
 
 

@@ -36,13 +36,14 @@ class OptInRecorder:
     async def on_changed(self, event: ReminderOptInChanged, ctx: HandlerContext) -> None:
         conn = ctx.conn
         await self.projector.lock(conn)  # as the directory commands do: no projection write in between
-        current = await conn.fetchval("SELECT wa_reminder_opt_in FROM personnel WHERE user_id = $1", event.user_id)
-        if current is None:
+        known = await conn.fetchrow(
+            """SELECT r.changed_at FROM personnel pe LEFT JOIN reminder_opt_ins r USING (user_id)
+               WHERE pe.user_id = $1""", event.user_id)
+        if known is None:
             log.warning("reminder opt-in for an unknown person ignored",
                         extra={"user_id": event.user_id, "opt_in": event.opt_in})
             return
-        last = await conn.fetchval("SELECT changed_at FROM reminder_opt_ins WHERE user_id = $1", event.user_id)
-        if not is_current(last, event.changed_at):
+        if not is_current(known["changed_at"], event.changed_at):
             log.info("reminder opt-in older than the last one applied ignored",
                      extra={"user_id": event.user_id, "opt_in": event.opt_in})
             return

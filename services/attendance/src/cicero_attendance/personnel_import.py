@@ -88,7 +88,7 @@ def parse_personnel_csv(text: str) -> PersonnelImportResult:
         if clashes:
             raise ValueError("; ".join(clashes))
         seen_ids[person.user_id] = row.line
-        if not (row.get("wa_reminder_opt_in") or "").strip():
+        if not row.get("wa_reminder_opt_in"):
             opt_in_unset.add(person.user_id)
         for key in handles:
             seen_handles[key] = (row.line, person.user_id)
@@ -97,4 +97,4 @@ def parse_personnel_csv(text: str) -> PersonnelImportResult:
     rows = read_rows(text, REQUIRED_COLUMNS, convert)
     return PersonnelImportResult([person for _, person in rows.items], rows.errors, rows.warnings,
                                  {person.user_id: line for line, person in rows.items},
-                                 frozenset(u for u in opt_in_unset if u in {p.user_id for _, p in rows.items}))
+                                 frozenset(opt_in_unset))  # only rows that converted were added

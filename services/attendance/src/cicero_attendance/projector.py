@@ -69,11 +69,11 @@ class Projector:
         the attendance rows once at the end (``recompute_all``) instead of after every chunk.
         """
         writes = fold(entries)
-        dirty = Dirty()
+        dirty = Dirty() if attendance else None  # None: nobody to mark, so no before/after reads either
         await self._write_directory(conn, writes, dirty)
-        await self._write_posts(conn, writes, dirty, track_tasks=attendance)
-        await self._write_engagements(conn, writes, dirty if attendance else None)
-        if not attendance:
+        await self._write_posts(conn, writes, dirty)
+        await self._write_engagements(conn, writes, dirty)
+        if dirty is None:
             return []
         changes = await recompute(conn, dirty, self.ratios)
         return [(change, dirty.causes[group]) for change, group in changes]
@@ -133,7 +133,11 @@ class Projector:
                 await conn.execute(f"ANALYZE {table}")
 
     # -- writes -------------------------------------------------------------------------------------
-    async def _write_directory(self, conn: asyncpg.Connection, writes: Writes, dirty: Dirty) -> None:
+    async def _write_directory(self, conn: asyncpg.Connection, writes: Writes, dirty: Dirty | None) -> None:
+        if dirty is None:  # a rebuild's bulk phase
+            await _upsert_directory(conn, "clients", "client_id", CLIENT_FIELDS, writes.clients)
+            await _upsert_directory(conn, "personnel", "user_id", PERSONNEL_FIELDS, writes.personnel)
+            return
         if writes.clients:
             ids = list(writes.clients)
             old = {r["client_id"]: r["client_type"] for r in await conn.fetch(
@@ -159,11 +163,10 @@ class Projector:
             if changed:
                 await _mark_people(conn, changed, writes.personnel_events, dirty)
 
-    async def _write_posts(self, conn: asyncpg.Connection, writes: Writes, dirty: Dirty, *,
-                           track_tasks: bool = True) -> None:
+    async def _write_posts(self, conn: asyncpg.Connection, writes: Writes, dirty: Dirty | None) -> None:
         keys = list(writes.post_events)
         active_before: set[tuple[str, str]] = set()
-        if keys and track_tasks:  # which were task posts before this run: which scopes' task sets change
+        if keys and dirty is not None:  # which were task posts before this run: which scopes' task sets change
             active_before = {(r["platform"], r["post_id"]) for r in await conn.fetch(
                 """SELECT p.platform, p.post_id FROM unnest($1::text[], $2::text[]) AS k(platform, post_id)
                    JOIN posts p ON p.platform = k.platform AND p.post_id = k.post_id WHERE p.removed_at IS NULL""",
@@ -198,7 +201,7 @@ class Projector:
                 [p.counts[1] if p.counts else None for _, p in patches],
                 [p.removed_at for _, p in patches],
             )
-        if keys:
+        if keys and dirty is not None:
             for r in await conn.fetch(
                 """SELECT p.platform, p.post_id, p.client_id, p.wib_date, p.removed_at IS NULL AS active
                    FROM unnest($1::text[], $2::text[]) AS k(platform, post_id)
@@ -207,7 +210,7 @@ class Projector:
             ):
                 group = (r["client_id"], r["wib_date"], r["platform"])
                 dirty.mark_all(group, writes.post_events[(r["platform"], r["post_id"])])
-                if track_tasks and r["active"] != ((r["platform"], r["post_id"]) in active_before):
+                if r["active"] != ((r["platform"], r["post_id"]) in active_before):
                     dirty.retasked.add(group)
 
     async def _write_engagements(self, conn: asyncpg.Connection, writes: Writes, dirty: Dirty | None) -> None:

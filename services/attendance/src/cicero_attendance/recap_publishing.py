@@ -14,19 +14,20 @@ A client recap is ONE event covering both platforms (Instagram likes and TikTok 
 client report renders them together. A day without task posts publishes the recap's header and one
 sentence (``has_posts`` false) instead of per-platform sections.
 
-Each recap goes to the stream ``recap:{client_id}:{wib_date}``. Before appending, the stream is checked for
-the same tick (or request), so a tick handled again under another event id still publishes once; the
-inbox already covers a redelivery of the same event. Rendering reads the projection under the journal lock,
-so one recap's post counts and statuses are one consistent state.
+Each recap goes to the stream ``recap:{client_id}:{wib_date}``. The inbox covers a redelivery of the same
+event, and the scheduler (each tick id claimed once) and the notifier (each message answered once) emit no
+second event for the same tick or request; still, before appending, the streams are asked whether they
+already hold a recap of this tick (or request), so even that would publish once. Rendering reads the
+projection under the journal lock, so one recap's post counts and statuses are one consistent state.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Literal
 
 import asyncpg
 from cicero_contracts.events.attendance import AttendanceRecapPublished, RecapKind, RecapTrigger
@@ -41,6 +42,7 @@ from cicero_runtime.indonesian import date_id
 from cicero_attendance import journal
 from cicero_attendance.read_model import load_client, load_client_report, load_directorate_report
 from cicero_attendance.report_text import (
+    CLIENT_TITLE,
     DAILY_REPORT_TITLE,
     DIRECTORATE_TITLE,
     GREETING,
@@ -99,16 +101,6 @@ def recap_stream(client_id: str, day: date) -> str:
     return f"recap:{client_id}:{day.isoformat()}"
 
 
-def published_for_tick(published: Iterable[Mapping[str, Any]], tick_id: str, recap: PlannedRecap) -> bool:
-    """Whether a stream's recaps (payloads) already hold this tick's recap of this kind."""
-    return any(p.get("tick_id") == tick_id and p.get("kind") == recap.kind.value
-               and bool(p.get("daily_report")) == recap.daily_report for p in published)
-
-
-def published_for_request(published: Iterable[Mapping[str, Any]], request_id: str) -> bool:
-    return any(p.get("request_id") == request_id for p in published)
-
-
 def no_posts_sentence(day: date) -> str:
     return f"Tidak ada konten Instagram maupun TikTok yang perlu di-like atau dikomentari pada {date_id(day)}."
 
@@ -119,12 +111,13 @@ def recap_text(report: ClientReport | DirectorateReport, daily_report: bool = Fa
     Without task posts the text is the recap's own header (greeting, title, client, day, time) and one
     sentence, instead of a section per platform.
     """
-    rendered = (render_client(report) if isinstance(report, ClientReport) else
-                render_directorate(report, DAILY_REPORT_TITLE if daily_report else DIRECTORATE_TITLE))
-    if any(platform.post_count for platform in report.platforms):
-        return True, rendered
-    head = rendered.split("\n")[:len(header("", report))]
-    return False, "\n".join([*head, "", no_posts_sentence(report.wib_date)])
+    if isinstance(report, ClientReport):
+        title = CLIENT_TITLE
+    else:
+        title = DAILY_REPORT_TITLE if daily_report else DIRECTORATE_TITLE
+    if not any(platform.post_count for platform in report.platforms):
+        return False, "\n".join([*header(title, report), "", no_posts_sentence(report.wib_date)])
+    return True, render_client(report) if isinstance(report, ClientReport) else render_directorate(report, title)
 
 
 def unknown_client_text(client_id: str, day: date) -> str:
@@ -140,17 +133,17 @@ async def _directory_clients(conn: asyncpg.Connection) -> list[DirectoryClient]:
     return [DirectoryClient(r["client_id"], r["name"], ClientType(r["client_type"]), r["active"]) for r in rows]
 
 
-async def _published(conn: asyncpg.Connection, streams: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """The recaps already in each stream (this service's own store), as payloads."""
-    found: dict[str, list[dict[str, Any]]] = {s: [] for s in streams}
+async def _holding(conn: asyncpg.Connection, streams: Sequence[str], origin: Literal["tick_id", "request_id"],
+                   origin_id: str) -> set[str]:
+    """Which of ``streams`` (this service's own store) already hold a recap of this tick or request.
+
+    A tick asks one recap of each client, so the tick id alone tells whether a client's recap is out.
+    """
     rows = await conn.fetch(
-        """SELECT stream_id, payload->>'tick_id' AS tick_id, payload->>'request_id' AS request_id,
-                  payload->>'kind' AS kind, (payload->>'daily_report')::boolean AS daily_report
-           FROM events WHERE stream_id = ANY($1::text[]) AND event_type = $2""",
-        list(streams), AttendanceRecapPublished.event_type)
-    for r in rows:
-        found[r["stream_id"]].append(dict(r))
-    return found
+        """SELECT DISTINCT stream_id FROM events
+           WHERE stream_id = ANY($1::text[]) AND event_type = $2 AND payload->>($3::text) = $4""",
+        list(streams), AttendanceRecapPublished.event_type, origin, origin_id)
+    return {r["stream_id"] for r in rows}
 
 
 async def _render(conn: asyncpg.Connection, client: ClientInfo, kind: RecapKind, day: date,
@@ -167,12 +160,13 @@ async def publish_tick_recaps(tick: TickFired, ctx: HandlerContext) -> None:
     day = wib_date(tick.scheduled_for)
     await journal.lock(ctx.conn)
     plan = planned_recaps(tick.phase, await _directory_clients(ctx.conn))
-    published = await _published(ctx.conn, [recap_stream(r.client.client_id, day) for r in plan])
+    published = await _holding(ctx.conn, [recap_stream(r.client.client_id, day) for r in plan], "tick_id",
+                               tick.tick_id)
     metadata = ctx.metadata()
     appends: list[StreamAppend] = []
     for recap in plan:
         stream = recap_stream(recap.client.client_id, day)
-        if published_for_tick(published[stream], tick.tick_id, recap):
+        if stream in published:
             continue
         has_posts, text = await _render(ctx.conn, recap.client, recap.kind, day, tick.scheduled_for,
                                         recap.daily_report)
@@ -190,7 +184,7 @@ async def answer_recap_request(request: RecapRequested, ctx: HandlerContext) -> 
     """One recap for the operator who asked; a request already answered is not answered twice."""
     stream = recap_stream(request.client_id, request.wib_date)
     await journal.lock(ctx.conn)
-    if published_for_request((await _published(ctx.conn, [stream]))[stream], request.request_id):
+    if await _holding(ctx.conn, [stream], "request_id", request.request_id):
         return
     try:
         client = await load_client(ctx.conn, request.client_id)

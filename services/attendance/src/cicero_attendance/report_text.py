@@ -83,8 +83,11 @@ def person_line(person: PersonStatus) -> str:
     return f"{STATUS_MARK[person.status]} {person_label(person)} {person.done}/{person.total}"
 
 
+CLIENT_TITLE = "Rekap Absensi Likes Instagram & Komentar TikTok"
+
+
 def render_client(report: ClientReport) -> str:
-    lines = header("Rekap Absensi Likes Instagram & Komentar TikTok", report)
+    lines = header(CLIENT_TITLE, report)
     for recap in report.platforms:
         lines += ["", section_title(recap.platform, recap.post_count)]
         if not recap.post_count:

@@ -8,16 +8,14 @@ The adapter (``rapidapi.py``) sends a request, then asks :func:`decide` what the
 * 401/403 → switch once to the platform's fallback host/key when one is configured, else fail;
 * any other status (400, 404, other 4xx, 3xx) → fail at once: asking again cannot help.
 
-Randomness (the jitter) and time (an HTTP-date ``Retry-After``) are parameters, so every branch can be
-tested exactly.
+Randomness (the jitter) and the wait a 429 asked for (read by ``cicero_runtime.retry_after``) are parameters,
+so every branch can be tested exactly.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-
-from cicero_runtime.retry_after import parse_retry_after
 
 
 class Action(enum.Enum):
@@ -121,6 +119,4 @@ def decide(
     return Decision(Action.RETRY, backoff_delay(failures, policy, jitter), f"{what}: backing off")
 
 
-__all__ = [
-    "Action", "Decision", "Kind", "RetryPolicy", "backoff_delay", "classify", "decide", "parse_retry_after",
-]
+__all__ = ["Action", "Decision", "Kind", "RetryPolicy", "backoff_delay", "classify", "decide"]

@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 from cicero_contracts.events.common import Platform
 from cicero_runtime.identifiers import normalize_username
+from cicero_runtime.retry_after import parse_retry_after
 
 from cicero_ingest.budget import Budget, BudgetExhausted, make_budget
-from cicero_ingest.http_policy import Action, Kind, RetryPolicy, classify, decide, parse_retry_after
+from cicero_ingest.http_policy import Action, Kind, RetryPolicy, classify, decide
 from cicero_ingest.posts import FetchedPost, MalformedItem, instagram_post, is_older_than_day, tiktok_post
 from cicero_ingest.settings import IngestSettings
 

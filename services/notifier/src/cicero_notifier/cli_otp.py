@@ -68,36 +68,30 @@ def add_otp_commands(sub: argparse._SubParsersAction[Any], make_service: Callabl
     verify.add_argument("--code", type=_code, required=True, help="the 6-digit code from the e-mail")
 
     async def do_request(args: argparse.Namespace) -> int:
-        reply = await _ask(make_service(), OTP_ISSUE_QUEUE, OtpIssueRequest(user_id=args.user_id, email=args.email),
-                           OtpIssueReply, args.timeout)
-        return _report(reply, ok=lambda r: cast(OtpIssueReply, r).status == OtpIssueStatus.SENT)
+        return await _ask(make_service(), OTP_ISSUE_QUEUE, OtpIssueRequest(user_id=args.user_id, email=args.email),
+                          OtpIssueReply, OtpIssueStatus.SENT, args.timeout)
 
     async def do_verify(args: argparse.Namespace) -> int:
-        reply = await _ask(make_service(), OTP_VERIFY_QUEUE,
-                           OtpVerifyRequest(user_id=args.user_id, email=args.email, code=args.code),
-                           OtpVerifyReply, args.timeout)
-        return _report(reply, ok=lambda r: cast(OtpVerifyReply, r).status == OtpVerifyStatus.VERIFIED)
+        return await _ask(make_service(), OTP_VERIFY_QUEUE,
+                          OtpVerifyRequest(user_id=args.user_id, email=args.email, code=args.code),
+                          OtpVerifyReply, OtpVerifyStatus.VERIFIED, args.timeout)
 
     request.set_defaults(handler=do_request)
     verify.set_defaults(handler=do_verify)
 
 
-async def _ask(service: Service, queue: str, request: BaseModel, reply_model: type[BaseModel],
-               timeout: float | None) -> BaseModel | None:
+async def _ask(service: Service, queue: str, request: BaseModel, reply_model: type[OtpIssueReply | OtpVerifyReply],
+               success: OtpIssueStatus | OtpVerifyStatus, timeout: float | None) -> int:
+    """Print the reply; the exit code says whether it was ``success``, a refusal, or a request refused as bad."""
     settings = cast(NotifierSettings, service.settings)
     try:
-        return await call(settings.amqp_url, service.names, queue, request, reply_model,
-                          timeout or settings.otp_rpc_timeout_s)
+        reply = await call(settings.amqp_url, service.names, queue, request, reply_model,
+                           timeout or settings.otp_rpc_timeout_s)
     except NoAnswer as exc:
         print(f"otp: {exc}", file=sys.stderr)
-        return None
-
-
-def _report(reply: BaseModel | None, ok: Callable[[BaseModel], bool]) -> int:
-    if reply is None:
         return EXIT_REFUSED
     print(reply.model_dump_json())
     if isinstance(reply, RpcError):
         print(f"otp: the notifier refused the request: {reply.detail}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return EXIT_OK if ok(reply) else EXIT_REFUSED
+    return EXIT_OK if reply.status == success else EXIT_REFUSED

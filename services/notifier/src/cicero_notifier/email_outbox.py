@@ -13,26 +13,27 @@ holding up the notifier's event handling.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
-from cicero_contracts.events.ops import OperationalAlertRaised, Severity
 from cicero_runtime.clock import utc_now
 from cicero_runtime.db import connect
 from cicero_runtime.event_store import Metadata
 from cicero_runtime.service import Service
+from cicero_runtime.wakeup import wait_any
 
 from cicero_notifier.email_address import mask_email
-from cicero_notifier.mailer import Mail, Mailer, MailFailed
+from cicero_notifier.mailer import Mail, Mailer, MailFailed, failure_alert
 from cicero_notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL_PREFIX = "notifier_email_"
+POLL_INTERVAL_S = 5.0
+"""Longest wait between passes when no NOTIFY arrives (one sent while the listener was down)."""
 
 
 @dataclass(frozen=True)
@@ -80,22 +81,12 @@ class EmailWorker:
                                                 lambda *_: self._wakeup.set())
                 self._wakeup.clear()
                 await self.send_pending()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wait(stop), timeout=5.0)
+                await wait_any([self._wakeup, stop], POLL_INTERVAL_S)
             except Exception:
                 log.exception("e-mail pass failed; retrying")
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+                await wait_any([stop], 1.0)
         if listener is not None:
             await listener.close()
-
-    async def _wait(self, stop: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
 
     async def send_pending(self) -> int:
         """Settle interrupted sends, then send what is pending, one row at a time; returns how many."""
@@ -165,8 +156,6 @@ class EmailWorker:
 
     async def _alert(self, conn: asyncpg.Connection, row: asyncpg.Record, summary: str, reason: str,
                      at: datetime) -> None:
-        alert = OperationalAlertRaised(source="notifier", severity=Severity.ERROR, summary=summary[:500],
-                                       details=[reason[:500]], raised_at=at)
         await self._service.store.append(
-            conn, f"email:{row['email_key']}", [alert],
+            conn, f"email:{row['email_key']}", [failure_alert(summary, reason, at)],
             metadata=Metadata(correlation_id=row["correlation_id"], causation_id=row["causation_id"]))

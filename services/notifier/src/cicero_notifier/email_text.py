@@ -6,16 +6,15 @@ from datetime import datetime
 
 from cicero_runtime.indonesian import date_id, time_wib
 
+from cicero_notifier.reminder_text import address
+
 OTP_SUBJECT = "Kode Verifikasi Cicero"
-COMPLAINT_SUBJECT = "Tindak Lanjut Laporan Cicero"
 SIGNATURE = "Salam,\nTim Cicero"
 
 
 def salutation(title: str | None, name: str) -> str:
-    """``Yth. Bapak/Ibu AKP Budi Santoso,``; without a rank, by name."""
-    rank = (title or "").strip()
-    who = f"{rank} {name.strip()}" if rank else name.strip()
-    return f"Yth. Bapak/Ibu {who},"
+    """``Yth. Bapak/Ibu AKP Budi Santoso,``: the reminders' form of address, as a letter opens."""
+    return f"Yth. {address(title, name)},"
 
 
 def otp_body(*, title: str | None, name: str, code: str, expires_at: datetime, ttl_minutes: int) -> str:
@@ -35,28 +34,15 @@ def otp_body(*, title: str | None, name: str, code: str, expires_at: datetime, t
     ]) + "\n"
 
 
+def _complaint_reply(complaint_id: str, text: str) -> list[str]:
+    """The reply itself, the same by e-mail and on WhatsApp."""
+    return [f"Berikut tindak lanjut atas laporan Anda (nomor {complaint_id}):", "", text.strip(), "",
+            "Terima kasih atas laporan Anda."]
+
+
 def complaint_body(*, title: str | None, name: str, complaint_id: str, text: str) -> str:
-    return "\n".join([
-        salutation(title, name),
-        "",
-        f"Berikut tindak lanjut atas laporan Anda (nomor {complaint_id}):",
-        "",
-        text.strip(),
-        "",
-        "Terima kasih atas laporan Anda.",
-        "",
-        SIGNATURE,
-    ]) + "\n"
+    return "\n".join([salutation(title, name), "", *_complaint_reply(complaint_id, text), "", SIGNATURE]) + "\n"
 
 
 def complaint_whatsapp(*, title: str | None, name: str, complaint_id: str, subject: str, text: str) -> str:
-    return "\n".join([
-        f"*{subject.strip()}*",
-        "",
-        salutation(title, name),
-        f"Berikut tindak lanjut atas laporan Anda (nomor {complaint_id}):",
-        "",
-        text.strip(),
-        "",
-        "Terima kasih atas laporan Anda.",
-    ])
+    return "\n".join([f"*{subject.strip()}*", "", salutation(title, name), *_complaint_reply(complaint_id, text)])

@@ -12,10 +12,12 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 import aiosmtplib
+from cicero_contracts.events.ops import OperationalAlertRaised, Severity
 from cicero_runtime.clock import utc_now
 
 from cicero_notifier.email_address import mask_email
@@ -66,6 +68,12 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError | ssl.SSLError):
         return Failure(permanent=False, reason=f"{type(exc).__name__}: {exc}"[:500])
     raise exc
+
+
+def failure_alert(summary: str, reason: str, at: datetime) -> OperationalAlertRaised:
+    """The admins' alert for an e-mail that did not go out; ``reason`` is what the server said, never the body."""
+    return OperationalAlertRaised(source="notifier", severity=Severity.ERROR, summary=summary[:500],
+                                  details=[reason[:500]], raised_at=at)
 
 
 def backoff_delay(attempt: int, base_s: float, max_s: float) -> float:

@@ -112,4 +112,4 @@ async def call(amqp_url: str, names: BusNames, queue: str, request: BaseModel, r
     return read_reply(reply_model, message.body)
 
 
-__all__ = ["OTP_ISSUE_QUEUE", "OTP_VERIFY_QUEUE", "NoAnswer", "call", "read_reply", "register_otp", "responder"]
+__all__ = ["NoAnswer", "call", "read_reply", "register_otp", "responder"]

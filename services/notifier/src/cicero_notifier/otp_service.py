@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import asyncpg
-from cicero_contracts.events.ops import OperationalAlertRaised, Severity
+from cicero_contracts.events.ops import OperationalAlertRaised
 from cicero_contracts.rpc import (
     OtpIssueReply,
     OtpIssueRequest,
@@ -31,7 +31,7 @@ from cicero_runtime.event_store import EventStore
 
 from cicero_notifier.email_address import is_valid_email, mask_email, normalize_email
 from cicero_notifier.email_text import OTP_SUBJECT, otp_body
-from cicero_notifier.mailer import Mail, Mailer, MailFailed
+from cicero_notifier.mailer import Mail, Mailer, MailFailed, failure_alert
 from cicero_notifier.otp_codes import claim_digest, code_digest, generate_code, judge_attempt
 from cicero_notifier.otp_store import OtpStore, OtpStoreUnavailable
 from cicero_notifier.settings import NotifierSettings
@@ -75,13 +75,14 @@ class OtpService:
             log.info("otp refused: invalid e-mail address", extra={"user_id": user_id})
             return OtpIssueReply(status=OtpIssueStatus.INVALID_EMAIL)
         try:
-            refusal, person = await self._check_claim(user_id, email)
+            person = await self._claimant(user_id, email)
         except (asyncpg.PostgresError, OSError) as exc:
             log.error("otp refused: directory unreadable", extra={"user_id": user_id, "error": type(exc).__name__})
             return OtpIssueReply(status=OtpIssueStatus.UNAVAILABLE)
-        if refusal is not None or person is None:
+        if person is None or person["email_taken"]:
+            refusal = OtpIssueStatus.UNKNOWN_USER if person is None else OtpIssueStatus.EMAIL_IN_USE
             log.info("otp refused", extra={"user_id": user_id, "to": mask_email(email), "status": refusal})
-            return OtpIssueReply(status=refusal or OtpIssueStatus.UNKNOWN_USER)
+            return OtpIssueReply(status=refusal)
 
         now = self._clock()
         expires_at = now + timedelta(seconds=self._settings.otp_ttl_s)
@@ -107,23 +108,20 @@ class OtpService:
                                                       "permanent": exc.permanent, "attempts": exc.attempts,
                                                       "reason": exc.failure.reason})
             if not exc.permanent:  # the server is failing, not the address: the admins should know
-                await self._alert(f"E-mail kode OTP untuk {user_id} gagal terkirim setelah {exc.attempts} "
-                                  "percobaan (server SMTP bermasalah)", [exc.failure.reason], now)
+                await self._alert(failure_alert(f"E-mail kode OTP untuk {user_id} gagal terkirim setelah "
+                                                f"{exc.attempts} percobaan (server SMTP bermasalah)",
+                                                exc.failure.reason, now))
             return OtpIssueReply(status=OtpIssueStatus.SEND_FAILED)
         log.info("otp e-mail sent", extra={"user_id": user_id, "to": mask_email(email), "attempts": attempts})
         return OtpIssueReply(status=OtpIssueStatus.SENT, expires_at=expires_at)
 
-    async def _check_claim(self, user_id: str, email: str) -> tuple[OtpIssueStatus | None, asyncpg.Record | None]:
-        """Who the person is, and why the claim is refused (``None``: it is not)."""
-        async with self._pool().acquire() as conn:
-            person = await conn.fetchrow(
-                "SELECT user_id, name, title, active FROM personnel WHERE user_id = $1", user_id)
-            if person is None or not person["active"]:
-                return OtpIssueStatus.UNKNOWN_USER, None
-            taken = await conn.fetchval(
-                "SELECT true FROM personnel WHERE lower(email) = $1 AND user_id <> $2 LIMIT 1",
-                email, user_id)
-        return (OtpIssueStatus.EMAIL_IN_USE if taken else None), person
+    async def _claimant(self, user_id: str, email: str) -> asyncpg.Record | None:
+        """The active person (``None``: unknown or inactive), and whether another person has ``email`` on file."""
+        person: asyncpg.Record | None = await self._pool().fetchrow(
+            """SELECT name, title, EXISTS (SELECT 1 FROM personnel other
+                                          WHERE lower(other.email) = $2 AND other.user_id <> $1) AS email_taken
+               FROM personnel WHERE user_id = $1 AND active""", user_id, email)
+        return person
 
     async def _withdraw(self, user_id: str, digest: str) -> None:
         try:
@@ -131,9 +129,7 @@ class OtpService:
         except OtpStoreUnavailable:
             log.warning("could not withdraw an unsent otp code; it expires on its own", extra={"user_id": user_id})
 
-    async def _alert(self, summary: str, details: list[str], at: datetime) -> None:
-        alert = OperationalAlertRaised(source="notifier", severity=Severity.ERROR, summary=summary[:500],
-                                       details=[d[:500] for d in details], raised_at=at)
+    async def _alert(self, alert: OperationalAlertRaised) -> None:
         try:
             async with self._pool().acquire() as conn:
                 await self._events.append(conn, ALERT_STREAM, [alert])

@@ -13,7 +13,8 @@ transaction (WATCH/MULTI), so two attempts at once cannot both count as the same
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 from redis import RedisError, WatchError
 from redis.asyncio import Redis
@@ -26,6 +27,14 @@ ISSUED_MARKER_TTL_S = 24 * 3600
 
 class OtpStoreUnavailable(Exception):
     """Redis could not be reached or answered with an error; the caller refuses with ``unavailable``."""
+
+
+@contextlib.contextmanager
+def _unavailable_on_redis_errors() -> Iterator[None]:
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise OtpStoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
 
 Judge = Callable[[PendingCode | None, bool], Verdict]
@@ -44,64 +53,48 @@ class OtpStore:
     async def close(self) -> None:
         await self._redis.aclose()
 
-    def code_key(self, user_id: str) -> str:
-        return f"{self._prefix}otp:code:{user_id}"
-
-    def issued_key(self, user_id: str) -> str:
-        return f"{self._prefix}otp:issued:{user_id}"
-
-    def claim_key(self, user_id: str) -> str:
-        return f"{self._prefix}otp:claim:{user_id}"
-
-    def requests_key(self, user_id: str) -> str:
-        return f"{self._prefix}otp:requests:{user_id}"
+    def _key(self, kind: str, user_id: str) -> str:
+        """``<prefix>otp:<kind>:<user>``: ``code``, ``issued``, ``claim`` or ``requests``."""
+        return f"{self._prefix}otp:{kind}:{user_id}"
 
     async def count_request(self, user_id: str, window_s: int) -> int:
         """Count one more code request in the person's current window (which starts at its first request)."""
-        key = self.requests_key(user_id)
-        try:
+        key = self._key("requests", user_id)
+        with _unavailable_on_redis_errors():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
                 pipe.expire(key, window_s, nx=True)
                 count, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise OtpStoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return int(count)
 
     async def put_code(self, user_id: str, digest: str, ttl_s: int) -> None:
         """Replace whatever code the person had (a new request starts over with no wrong tries)."""
-        key = self.code_key(user_id)
-        try:
+        key = self._key("code", user_id)
+        with _unavailable_on_redis_errors():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.delete(key)
                 pipe.hset(key, mapping={"digest": digest, "wrong": 0})
                 pipe.expire(key, ttl_s)
-                pipe.set(self.issued_key(user_id), "1", ex=max(ttl_s, ISSUED_MARKER_TTL_S))
+                pipe.set(self._key("issued", user_id), "1", ex=max(ttl_s, ISSUED_MARKER_TTL_S))
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise OtpStoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def drop_code(self, user_id: str, digest: str) -> None:
         """Withdraw a code whose e-mail never went out, unless a newer request replaced it meanwhile."""
-        key = self.code_key(user_id)
-        try:
+        key = self._key("code", user_id)
+        with _unavailable_on_redis_errors(), contextlib.suppress(WatchError):  # replaced concurrently: it stays
             async with self._redis.pipeline(transaction=True) as pipe:
                 await pipe.watch(key)
                 if await pipe.hget(key, "digest") != digest:
                     await pipe.unwatch()  # type: ignore[no-untyped-call]
                     return
                 pipe.multi()  # type: ignore[no-untyped-call]
-                pipe.delete(key, self.issued_key(user_id))
+                pipe.delete(key, self._key("issued", user_id))
                 await pipe.execute()
-        except WatchError:
-            return  # replaced concurrently: the newer code stays
-        except (RedisError, OSError) as exc:
-            raise OtpStoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def attempt(self, user_id: str, judge: Judge, claim_value: str, claim_ttl_s: int) -> Verdict:
         """Judge one attempt against the pending code and record its effect atomically."""
-        code_key, issued_key = self.code_key(user_id), self.issued_key(user_id)
-        try:
+        code_key, issued_key = self._key("code", user_id), self._key("issued", user_id)
+        with _unavailable_on_redis_errors():
             async with self._redis.pipeline(transaction=True) as pipe:
                 while True:
                     try:
@@ -115,7 +108,7 @@ class OtpStore:
                         pipe.multi()  # type: ignore[no-untyped-call]
                         if verdict.consumes_code:
                             pipe.delete(code_key, issued_key)
-                            pipe.set(self.claim_key(user_id), claim_value, ex=claim_ttl_s)
+                            pipe.set(self._key("claim", user_id), claim_value, ex=claim_ttl_s)
                         elif verdict.wrong_after is not None:
                             # HSET keeps the TTL; PEXPIRE restates it in case the key expired after the read
                             pipe.hset(code_key, "wrong", verdict.wrong_after)
@@ -124,13 +117,9 @@ class OtpStore:
                         return verdict
                     except WatchError:
                         continue  # another attempt changed the code between our read and write: judge again
-        except (RedisError, OSError) as exc:
-            raise OtpStoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def claim(self, user_id: str) -> str | None:
         """The claim digest of the person's verified claim, while it is valid."""
-        try:
-            value = await self._redis.get(self.claim_key(user_id))
-        except (RedisError, OSError) as exc:
-            raise OtpStoreUnavailable(f"redis: {type(exc).__name__}") from exc
+        with _unavailable_on_redis_errors():
+            value = await self._redis.get(self._key("claim", user_id))
         return None if value is None else str(value)

@@ -31,10 +31,11 @@ from cicero_runtime.event_store import Metadata, StreamAppend
 from cicero_runtime.logs import mask_phone
 from cicero_runtime.service import Service
 from cicero_runtime.tracing import extract_context, inject_headers, tracer
+from cicero_runtime.wakeup import wait_any
 from opentelemetry import trace
 
 from cicero_wa_gateway import pacing
-from cicero_wa_gateway.outbox import NOTIFY_CHANNEL_PREFIX, claim_due, reclaim_stale
+from cicero_wa_gateway.outbox import NOTIFY_CHANNEL_PREFIX, claim_due, mark_failed, mark_sent, reclaim_stale
 from cicero_wa_gateway.providers import OutgoingMessage, ProviderError, SessionProviders
 from cicero_wa_gateway.readiness import ReadinessGate
 from cicero_wa_gateway.retry_policy import is_final, next_attempt_delay, session_hold_s
@@ -82,7 +83,7 @@ class DeliveryWorker:
                     except (OSError, asyncpg.PostgresError) as exc:
                         log.warning("outbox listener unavailable; polling meanwhile", extra={"error": repr(exc)})
                         listener = None
-                await _wait_any([stop], self._settings.wa_poll_interval_s)
+                await wait_any([stop], self._settings.wa_poll_interval_s)
         finally:
             if listener is not None and not listener.is_closed():
                 await listener.close()
@@ -108,7 +109,7 @@ class DeliveryWorker:
             if result.claimed:
                 continue  # more may be due; a paced session finds its gate closed and waits below
             timeout = poll if result.wait_s is None else min(poll, max(result.wait_s, 0.001))
-            await _wait_any([wakeup, stop], timeout)
+            await wait_any([wakeup, stop], timeout)
 
     # -- one pass ---------------------------------------------------------------------------------------
     async def deliver_pass(self, session: WhatsAppSession) -> PassResult:
@@ -201,26 +202,14 @@ class DeliveryWorker:
                   for o in failed}
         retry_afters = [o.retry_after_s for o in failed if o.retry_after_s is not None]
         async with self._service.pool.acquire() as conn, conn.transaction():
-            ours = {r["idempotency_key"] for r in await conn.fetch(
-                """UPDATE wa_outbox o SET status = 'sent', provider_message_id = nullif(u.provider_id, ''),
-                                          last_error = NULL, updated_at = $1
-                   FROM unnest($2::text[], $3::text[], $4::int[]) AS u(key, provider_id, attempts)
-                   WHERE o.idempotency_key = u.key AND o.status = 'processing' AND o.attempts = u.attempts
-                   RETURNING o.idempotency_key""",
-                now, [o.row["idempotency_key"] for o in sent], [o.provider_id for o in sent],
-                [o.row["attempts"] for o in sent])}
-            ours |= {r["idempotency_key"] for r in await conn.fetch(
-                """UPDATE wa_outbox o SET status = u.status, next_attempt_at = u.next_at, last_error = u.reason,
-                                          updated_at = $1
-                   FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::int[])
-                        AS u(key, status, next_at, reason, attempts)
-                   WHERE o.idempotency_key = u.key AND o.status = 'processing' AND o.attempts = u.attempts
-                   RETURNING o.idempotency_key""",
-                now, [o.row["idempotency_key"] for o in failed],
+            ours = await mark_sent(conn, now, [o.row["idempotency_key"] for o in sent], [o.provider_id for o in sent],
+                                   [o.row["attempts"] for o in sent])
+            ours |= await mark_failed(
+                conn, now, [o.row["idempotency_key"] for o in failed],
                 ["dead_letter" if finals[o.row["idempotency_key"]] else "pending" for o in failed],
                 [now + next_attempt_delay(o.row["attempts"], settings.wa_retry_base_s, settings.wa_retry_max_s,
                                           o.retry_after_s) for o in failed],
-                [o.reason for o in failed], [o.row["attempts"] for o in failed])}
+                [o.reason for o in failed], [o.row["attempts"] for o in failed])
             await self._after_send(conn, session, lease, max(retry_afters) if retry_afters else None)
             appends = []
             for o in outcomes:
@@ -283,13 +272,3 @@ def _metadata(row: asyncpg.Record, trace_headers: dict[str, str]) -> Metadata:
     return Metadata(correlation_id=row["correlation_id"],
                     causation_id=str(row["request_event_id"]) if row["request_event_id"] else None,
                     traceparent=trace_headers.get("traceparent"), tracestate=trace_headers.get("tracestate"))
-
-
-async def _wait_any(events: list[asyncio.Event], timeout: float) -> None:
-    """Until one of ``events`` is set or ``timeout`` passes."""
-    waiters = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -7,13 +7,11 @@ work without blocking each other.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import asyncpg
 from cicero_contracts.events.whatsapp import WhatsAppMessageRequested
 from cicero_runtime.consumer import BatchContext, BatchItem
-from cicero_runtime.event_store import Metadata
 
 NOTIFY_CHANNEL_PREFIX = "wa_outbox_"
 CANDIDATES_PER_CLAIM = 4
@@ -24,20 +22,16 @@ RECLAIM_BATCH = 100
 async def on_requests(items: list[BatchItem], ctx: BatchContext) -> None:
     """Accept a micro-batch of requests in one statement; a duplicate idempotency key is accepted and ignored
     (the first request of a key wins, also inside one batch)."""
-    requests = [(item.event, item.metadata, item.envelope.event_id) for item in items
-                if isinstance(item.event, WhatsAppMessageRequested)]
-    await _insert(ctx.conn, ctx.store.schema, requests)
-
-
-async def _insert(conn: asyncpg.Connection, schema: str,
-                  requests: list[tuple[WhatsAppMessageRequested, Metadata, uuid.UUID]]) -> None:
-    first: dict[str, tuple[WhatsAppMessageRequested, Metadata, uuid.UUID]] = {}
-    for request in requests:
-        first.setdefault(request[0].idempotency_key, request)
+    first: dict[str, tuple[object, ...]] = {}  # one outbox row a key, in request order
+    for item in items:
+        event = item.event
+        if isinstance(event, WhatsAppMessageRequested) and event.idempotency_key not in first:
+            first[event.idempotency_key] = (
+                event.idempotency_key, event.session.value, event.chat_id, event.text, event.purpose,
+                event.client_id, item.metadata.traceparent, item.metadata.correlation_id, item.envelope.event_id)
     if not first:
         return
-    chosen = list(first.values())
-    inserted = await conn.fetch(
+    inserted = await ctx.conn.fetch(
         """INSERT INTO wa_outbox (idempotency_key, session, chat_id, body, purpose, client_id, traceparent,
                                   correlation_id, request_event_id)
            SELECT k, s, c, b, p, cl, t, co, r
@@ -46,13 +40,11 @@ async def _insert(conn: asyncpg.Connection, schema: str,
            ORDER BY n
            ON CONFLICT (idempotency_key) DO NOTHING
            RETURNING session""",
-        [e.idempotency_key for e, _, _ in chosen], [e.session.value for e, _, _ in chosen],
-        [e.chat_id for e, _, _ in chosen], [e.text for e, _, _ in chosen], [e.purpose for e, _, _ in chosen],
-        [e.client_id for e, _, _ in chosen], [m.traceparent for _, m, _ in chosen],
-        [m.correlation_id for _, m, _ in chosen], [event_id for _, _, event_id in chosen],
+        *(list(column) for column in zip(*first.values(), strict=True)),
     )
-    for session in sorted({r["session"] for r in inserted}):  # the payload names the session: its loop wakes
-        await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL_PREFIX + schema, session)
+    if sessions := sorted({r["session"] for r in inserted}):  # the payload names the session: its loop wakes
+        await ctx.conn.execute("SELECT pg_notify($1, s) FROM unnest($2::text[]) AS s",
+                               NOTIFY_CHANNEL_PREFIX + ctx.store.schema, sessions)
 
 
 async def claim_due(conn: asyncpg.Connection, session: str, now: datetime, limit: int) -> list[asyncpg.Record]:
@@ -101,3 +93,38 @@ async def reclaim_stale(conn: asyncpg.Connection, session: str, now: datetime, s
         session, now, stale_before, max_attempts, f"{timeout_s:g}", RECLAIM_BATCH,
     )
     return rows
+
+
+async def mark_sent(conn: asyncpg.Connection, now: datetime, keys: list[str], provider_ids: list[str],
+                    attempts: list[int]) -> set[str]:
+    """Rows the provider accepted → ``sent``; returns the keys still ours (claimed at that attempt).
+
+    A row is no longer ours when it was reclaimed after the processing timeout: nothing is written for it.
+    """
+    if not keys:
+        return set()
+    rows = await conn.fetch(
+        """UPDATE wa_outbox o SET status = 'sent', provider_message_id = nullif(u.provider_id, ''),
+                                  last_error = NULL, updated_at = $1
+           FROM unnest($2::text[], $3::text[], $4::int[]) AS u(key, provider_id, attempts)
+           WHERE o.idempotency_key = u.key AND o.status = 'processing' AND o.attempts = u.attempts
+           RETURNING o.idempotency_key""",
+        now, keys, provider_ids, attempts)
+    return {r["idempotency_key"] for r in rows}
+
+
+async def mark_failed(conn: asyncpg.Connection, now: datetime, keys: list[str], statuses: list[str],
+                      next_attempts_at: list[datetime], reasons: list[str], attempts: list[int]) -> set[str]:
+    """Failed attempts → ``pending`` (retry at ``next_attempts_at``) or ``dead_letter``; returns the keys
+    still ours, as :func:`mark_sent`."""
+    if not keys:
+        return set()
+    rows = await conn.fetch(
+        """UPDATE wa_outbox o SET status = u.status, next_attempt_at = u.next_at, last_error = u.reason,
+                                  updated_at = $1
+           FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::int[])
+                AS u(key, status, next_at, reason, attempts)
+           WHERE o.idempotency_key = u.key AND o.status = 'processing' AND o.attempts = u.attempts
+           RETURNING o.idempotency_key""",
+        now, keys, statuses, next_attempts_at, reasons, attempts)
+    return {r["idempotency_key"] for r in rows}

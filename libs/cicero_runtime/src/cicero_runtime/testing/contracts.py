@@ -5,13 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from cicero_contracts import REGISTRY, Event
 from cicero_contracts.schema_files import load_example, load_schema
 
 from cicero_runtime.event_store import RecordedEvent
+
+if TYPE_CHECKING:
+    from cicero_runtime.service import Service
 
 
 def envelope_bytes(
@@ -58,3 +61,13 @@ def assert_matches_contract(recorded: RecordedEvent) -> None:
     schema_validator(recorded.event_type, recorded.schema_version).validate(recorded.payload)
     schema_validator("Envelope", 1).validate(json.loads(recorded.envelope().model_dump_json()))
     REGISTRY.parse(recorded.event_type, recorded.schema_version, recorded.payload)
+
+
+async def appended_events(service: Service, after: int = 0, limit: int = 10_000) -> list[RecordedEvent]:
+    """What ``service`` appended to its own store after global position ``after``, in order, each checked
+    against the committed contract: a producer test reads what it produced and tests the contract with it."""
+    async with service.pool.acquire() as conn:
+        events = await service.store.read_after(conn, after, limit)
+    for event in events:
+        assert_matches_contract(event)
+    return events

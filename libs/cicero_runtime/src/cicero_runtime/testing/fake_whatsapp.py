@@ -252,8 +252,7 @@ def _handler(fake: FakeWhatsApp) -> type[BaseHTTPRequestHandler]:
                 self._answer(200, fake.stats())
                 return
             if match := _WAHA_SESSION.match(path):
-                if self.headers.get("X-Api-Key") != fake.waha_api_key:
-                    self._answer(401, {"message": "Unauthorized", "statusCode": 401})
+                if not self._waha_authorised():
                     return
                 name = unquote(match.group(1))
                 status = "WORKING" if fake._is_ready(name) else "SCAN_QR_CODE"
@@ -285,6 +284,12 @@ def _handler(fake: FakeWhatsApp) -> type[BaseHTTPRequestHandler]:
                 return
             self._body()
             self._answer(404, {"message": f"no route POST {path}"})
+
+        def _waha_authorised(self) -> bool:
+            if self.headers.get("X-Api-Key") != fake.waha_api_key:
+                self._answer(401, {"message": "Unauthorized", "statusCode": 401})
+                return False
+            return True
 
         def _cloud_authorised(self, version: str, phone_number_id: str) -> bool:
             if self.headers.get("Authorization") != f"Bearer {fake.cloud_token}":
@@ -320,8 +325,7 @@ def _handler(fake: FakeWhatsApp) -> type[BaseHTTPRequestHandler]:
         def _waha_send(self) -> None:
             arrived = time.monotonic()
             body = self._body()
-            if self.headers.get("X-Api-Key") != fake.waha_api_key:
-                self._answer(401, {"message": "Unauthorized", "statusCode": 401})
+            if not self._waha_authorised():
                 return
             if (body is None or not isinstance(body.get("session"), str) or not isinstance(body.get("text"), str)
                     or not re.fullmatch(r"[0-9]{8,20}@(c|g)\.us", str(body.get("chatId", "")))):
@@ -341,6 +345,7 @@ def _handler(fake: FakeWhatsApp) -> type[BaseHTTPRequestHandler]:
             fake._record(request, message_id if delivered else None)
             if reply.delay_s:
                 time.sleep(reply.delay_s)  # this connection's own thread: other requests go on
+            headers = {"Retry-After": reply.retry_after} if reply.retry_after else None
             if reply.kind in ("accept", "timeout"):
                 self._answer(200, accepted)
             elif reply.kind == "not_ready" and request.api == "waha":
@@ -348,10 +353,8 @@ def _handler(fake: FakeWhatsApp) -> type[BaseHTTPRequestHandler]:
                                             "session", "session": request.session, "status": "SCAN_QR_CODE",
                                    "expected": ["WORKING"]})
             elif request.api == "cloud":
-                headers = {"Retry-After": reply.retry_after} if reply.retry_after else None
                 self._graph_error(reply.status, reply.message, reply.code or 1, headers)
             else:
-                headers = {"Retry-After": reply.retry_after} if reply.retry_after else None
                 self._answer(reply.status, {"statusCode": reply.status, "message": reply.message}, headers)
 
     return Handler

@@ -12,7 +12,7 @@ import email.policy
 import ssl
 import subprocess
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,6 +29,8 @@ class ReceivedMail:
     secure: bool
     """Whether the session was encrypted (STARTTLS or implicit TLS) when the mail arrived."""
     login: str | None
+    raw: bytes
+    """The message as it came over the wire (DATA), e.g. to keep as an ``.eml`` file."""
 
     @property
     def text(self) -> str:
@@ -47,9 +49,11 @@ class SinkScript:
 
 
 class _Handler:
-    def __init__(self, script: SinkScript, implicit_tls: bool) -> None:
+    def __init__(self, script: SinkScript, implicit_tls: bool,
+                 on_mail: Callable[[ReceivedMail], None] | None) -> None:
         self.script = script
         self.implicit_tls = implicit_tls
+        self.on_mail = on_mail
         self.received: list[ReceivedMail] = []
         self.data_commands = 0
         self.rcpt_commands = 0
@@ -71,9 +75,11 @@ class _Handler:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         login = session.auth_data if isinstance(session.auth_data, str) else None
-        self.received.append(ReceivedMail(
-            mail_from=envelope.mail_from or "", rcpt_tos=tuple(envelope.rcpt_tos), message=message,
-            secure=self.implicit_tls or session.ssl is not None, login=login))
+        mail = ReceivedMail(mail_from=envelope.mail_from or "", rcpt_tos=tuple(envelope.rcpt_tos), message=message,
+                            secure=self.implicit_tls or session.ssl is not None, login=login, raw=raw)
+        self.received.append(mail)
+        if self.on_mail is not None:
+            self.on_mail(mail)
         return "250 Message accepted for delivery"
 
 
@@ -117,13 +123,16 @@ async def smtp_sink(
     implicit_tls: ssl.SSLContext | None = None,
     credentials: tuple[str, str] | None = None,
     host: str = "127.0.0.1",
+    port: int = 0,
+    on_mail: Callable[[ReceivedMail], None] | None = None,
 ) -> AsyncIterator[SmtpSink]:
-    """Serve on a free loopback port in the test's event loop until the block ends.
+    """Serve on ``host``:``port`` (default: a free loopback port) in the running event loop until the block ends.
 
     ``starttls`` offers and requires STARTTLS; ``implicit_tls`` speaks TLS from the first byte;
-    ``credentials`` requires a login with that user and password (over TLS when STARTTLS is used).
+    ``credentials`` requires a login with that user and password (over TLS when STARTTLS is used);
+    ``on_mail`` is called with each accepted mail (``scripts/mail_sink.py`` shows and keeps it).
     """
-    handler = _Handler(script or SinkScript(), implicit_tls is not None)
+    handler = _Handler(script or SinkScript(), implicit_tls is not None, on_mail)
 
     def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
                      ) -> AuthResult:
@@ -143,10 +152,9 @@ async def smtp_sink(
                 auth_require_tls=starttls is not None,
             )
 
-    server = await asyncio.get_running_loop().create_server(factory, host, 0, ssl=implicit_tls)
-    port = server.sockets[0].getsockname()[1]
+    server = await asyncio.get_running_loop().create_server(factory, host, port, ssl=implicit_tls)
     try:
-        yield SmtpSink(host, port, handler)
+        yield SmtpSink(host, server.sockets[0].getsockname()[1], handler)
     finally:
         server.close()
         with contextlib.suppress(asyncio.TimeoutError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from cicero_wa_gateway.providers.base import OutgoingMessage, ProviderError
@@ -80,7 +81,7 @@ class CloudApiProvider:
         response = await call(self._client, "GET", self._node, timeout_s=self._timeout_s,
                               what="cloud api readiness")
         if response.status_code != 200:
-            raise answer_error(response, "cloud api readiness", self._detail(response))
+            raise answer_error(response, "cloud api readiness", _detail(json_body(response), response))
         return True
 
     async def send(self, message: OutgoingMessage, now: datetime) -> str:
@@ -94,13 +95,15 @@ class CloudApiProvider:
             return message_id(answer)
         code, _ = graph_error(answer)
         verdict = cloud_verdict(response.status_code, response.headers.get("retry-after"), code)
-        raise answer_error(response, "cloud api send", self._detail(response), verdict)
-
-    def _detail(self, response: Any) -> str:
-        code, text = graph_error(json_body(response))
-        if code is not None or text:
-            return f"({code}) {text}"
-        return body_snippet(response)
+        raise answer_error(response, "cloud api send", _detail(answer, response), verdict)
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _detail(answer: Any, response: httpx.Response) -> str:
+    """The Graph error of an answer (already parsed), else the start of its body."""
+    code, text = graph_error(answer)
+    if code is not None or text:
+        return f"({code}) {text}"
+    return body_snippet(response)

@@ -85,7 +85,7 @@ class WahaProvider:
         answer = json_body(response)
         if 200 <= response.status_code < 300:
             return message_id(answer)
-        error = answer_error(response, "waha send", _detail(response),
+        error = answer_error(response, "waha send", _detail(answer, response),
                              waha_verdict(response.status_code, response.headers.get("retry-after"), answer))
         error.unreachable = session_not_working(response.status_code, answer)  # ask readiness again first
         raise error
@@ -94,8 +94,8 @@ class WahaProvider:
         await self._client.aclose()
 
 
-def _detail(response: httpx.Response) -> str:
-    answer = json_body(response)
+def _detail(answer: Any, response: httpx.Response) -> str:
+    """The error message of an answer (already parsed), else the start of its body."""
     if isinstance(answer, dict):
         for field in ("message", "error", "exception"):
             if isinstance(answer.get(field), str):
