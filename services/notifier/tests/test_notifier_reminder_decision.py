@@ -147,7 +147,9 @@ def h(accepted: Stage | None = None, *, in_flight: bool = False, dead: tuple[Sta
     (COMPLETE, h(), C),
     (COMPLETE, h(IN), C),
     (COMPLETE, h(F1), C),
-    (COMPLETE, h(F2), None),
+    (COMPLETE, h(F2), C),  # completing after the last reminder is still thanked (the stage cap is for reminders)
+    (COMPLETE, h(IN, dead=(F2,)), C),
+    (COMPLETE, h(F2, in_flight=True), None),  # …once the followup2 on its way is reported
     (COMPLETE, h(C), None),
     (PENDING, h(C), None),  # a new post after the thank-you: completed people are not messaged again
     # a message on its way holds the next one back
@@ -160,7 +162,8 @@ def h(accepted: Stage | None = None, *, in_flight: bool = False, dead: tuple[Sta
     (PENDING, h(dead=(IN, F1)), F2),
     (PENDING, h(IN, dead=(F2,)), None),
     (COMPLETE, h(dead=(IN,)), C),
-    (COMPLETE, h(dead=(F2,)), None),
+    (COMPLETE, h(dead=(F2,)), C),
+    (COMPLETE, h(F2, dead=(C,)), None),
     (COMPLETE, h(IN, dead=(C,)), None),
     (PENDING, h(IN, dead=(C,)), None),
 ])

@@ -161,9 +161,24 @@ async def test_the_stage_advances_only_after_the_gateway_accepted_it(notifier: S
     assert last.payload["idempotency_key"] == key("followup2")
     await sent(notifier, key("followup2"))
     assert await stage_of(notifier) == "followup2"
-    # after followup2 nothing more that day, not even when the person completes
-    await status(notifier, "instagram", "complete", [], at="2026-03-10T11:40:00Z")
+    # after followup2 no further reminder that day
     assert await tick(notifier, "2026-03-10T12:05:00Z") == []
+
+
+async def test_completing_after_the_last_reminder_still_gets_the_thank_you(notifier: Service) -> None:
+    await day_with_tasks(notifier)
+    for at, stage in ((T1705, "initial"), (T1735, "followup1"), (T1805, "followup2")):
+        assert [r.payload["idempotency_key"] for r in await tick(notifier, at)] == [key(stage)]
+        await sent(notifier, key(stage))
+    assert await stage_of(notifier) == "followup2"
+    assert await tick(notifier, "2026-03-10T11:35:00Z") == []  # the reminders are used up, still pending
+    await status(notifier, "instagram", "complete", [], at="2026-03-10T11:40:00Z")
+    (thanks,) = await tick(notifier, "2026-03-10T12:05:00Z")
+    assert (thanks.payload["idempotency_key"], thanks.payload["purpose"]) == (key("completed"), "reminder_thanks")
+    assert "Tugas Hari Ini Selesai — Polres Demo" in thanks.payload["text"]
+    await sent(notifier, key("completed"))
+    assert await stage_of(notifier) == "completed"
+    assert await tick(notifier, "2026-03-10T12:35:00Z") == []  # once
 
 
 async def test_a_person_who_completes_is_thanked_once(notifier: Service) -> None:

@@ -197,7 +197,9 @@ def next_stage(progress: Sequence[PlatformProgress], history: History) -> Stage 
     """The message to request for this person now, or None.
 
     Nothing without task posts, nothing after the thank-you (sent or dead), nothing while a message is
-    still on its way, nothing after ``followup2``; a complete person gets the thank-you once.
+    still on its way; a complete person gets the thank-you once, also after ``followup2`` (the cap of three
+    limits the reminders, it must not hide that the person finished); a pending one gets the next reminder
+    up to ``followup2`` (docs/domain.md §5).
     """
     if not progress:
         return None
@@ -205,10 +207,10 @@ def next_stage(progress: Sequence[PlatformProgress], history: History) -> Stage 
         return None
     if history.in_flight:
         return None
+    if is_complete(progress):
+        return Stage.COMPLETED
     used = [s for s in (history.accepted, *history.dead) if s is not None]
     last = max(used, key=STAGE_RANK.__getitem__) if used else None
     if last == Stage.FOLLOWUP2:
         return None
-    if is_complete(progress):
-        return Stage.COMPLETED
     return REMINDER_STAGES[REMINDER_STAGES.index(last) + 1] if last is not None else Stage.INITIAL
