@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from cicero_runtime.identifiers import (
     InvalidIdentifier,
@@ -106,23 +108,69 @@ def test_engagement_usernames_are_trimmed_and_lower_cased(raw: str, expected: st
     ("081234567890", "6281234567890"),
     ("0812-3456-7890", "6281234567890"),
     ("0812 3456 7890", "6281234567890"),
-    ("81234567890", "6281234567890"),
-    ("6281234567890", "6281234567890"),
+    ("81234567890", "6281234567890"),  # 8… without the trunk 0
+    ("6281234567890", "6281234567890"),  # 62… without the +
     ("+6281234567890", "6281234567890"),
     ("+62 812-3456-7890", "6281234567890"),
+    ("+62 (812) 3456 7890", "6281234567890"),
     ("(+62) 812.3456.7890", "6281234567890"),
     (" 0812 3456 7890 ", "6281234567890"),
-    ("12345678", "12345678"),  # eight digits is the minimum
-    ("0215551234", "62215551234"),  # a landline keeps its area code
+    ("\t+62 812 3456 7890\n", "6281234567890"),
+    ("0812-3456-789", "628123456789"),  # 10-digit mobile after the trunk 0
+    ("0811 123 456", "62811123456"),  # the shortest mobile numbers
+    ("085712345678", "6285712345678"),
+    ("0895 1234 5678", "6289512345678"),  # 13 digits with the trunk 0
+    ("628123456789", "628123456789"),
+    ("0215551234", "62215551234"),  # a Jakarta landline keeps its area code
+    ("(021) 555-1234", "62215551234"),
+    ("0274 512345", "62274512345"),  # Yogyakarta
 ])
-def test_phone_numbers_are_normalised(raw: str, expected: str) -> None:
+def test_indonesian_phone_numbers_are_normalised(raw: str, expected: str) -> None:
     assert normalize_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "abc", "1234567", "123-4567", "+62", "0812", "08123", "n/a"])
-def test_short_phone_numbers_are_invalid(raw: str) -> None:
-    with pytest.raises(InvalidIdentifier, match="fewer than 8 digits"):
+@pytest.mark.parametrize("raw", ["081234567890", "0812-3456-7890", "+62 812 3456 7890", "6281234567890",
+                                 "81234567890", "(+62) 812.3456.7890"])
+def test_every_spelling_of_one_number_is_the_same_number(raw: str) -> None:
+    assert normalize_phone(raw) == normalize_phone("081234567890")
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("+81 90 1234 5678", "is a +81 number, not an Indonesian one"),  # used to become 62819012345678
+    ("+1 415 555 2671", "is a +1 number"),
+    ("+44 7911 123456", "is a +44 number"),
+    ("+60 12-345 6789", "is a +60 number"),  # Malaysia, a neighbour
+])
+def test_foreign_numbers_are_refused_naming_their_country_code(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidIdentifier, match=re.escape(reason)):
         normalize_phone(raw)
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("812345", "not a valid Indonesian phone number"),  # used to be accepted as 62812345
+    ("0812", r"not a valid Indonesian phone number \(too short\)"),
+    ("08123", "not a valid Indonesian phone number"),
+    ("0811123", "not a valid Indonesian phone number"),
+    ("+62", "not a phone number"),
+    ("12345678", "not a valid Indonesian phone number"),  # eight digits used to be enough
+    ("+62 812", "not a valid Indonesian phone number"),
+    ("0812345678901234", "more than 15 digits"),
+])
+def test_short_or_unknown_numbers_are_refused(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidIdentifier, match=reason):
+        normalize_phone(raw)
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "abc", "n/a", "-", "0812-CALL-ME", "0812 3456 7890 ext 1",
+                                 "+62#812345678", "6281234567890@c.us"])
+def test_what_is_not_a_number_at_all_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidIdentifier, match="not a phone number"):
+        normalize_phone(raw)
+
+
+def test_two_numbers_typed_without_a_separator_are_named_as_such() -> None:
+    with pytest.raises(InvalidIdentifier, match=r"not one phone number .*separate several numbers with ';'"):
+        normalize_phone("081234567890 081298765432")
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -130,6 +178,7 @@ def test_short_phone_numbers_are_invalid(raw: str) -> None:
     ("6281234567890@c.us", "6281234567890@c.us"),
     ("6281234567890@s.whatsapp.net", "6281234567890@c.us"),
     ("+62 812-3456-7890", "6281234567890@c.us"),
+    (" 6281234567890@C.US ", "6281234567890@c.us"),
 ])
 def test_personal_chat_ids(raw: str, expected: str) -> None:
     assert personal_chat_id(raw) == expected
@@ -144,12 +193,18 @@ def test_personal_chat_ids(raw: str, expected: str) -> None:
     ("chat.whatsapp.com/120363025550001111", "120363025550001111@g.us"),
     ("https://chat.whatsapp.com/invite/120363025550001111?mode=r_c", "120363025550001111@g.us"),
     ("12345678", "12345678@g.us"),
+    ("HTTPS://CHAT.WHATSAPP.COM/120363025550001111", "120363025550001111@g.us"),
+    ("  https://Chat.WhatsApp.com/120363025550001111  ", "120363025550001111@g.us"),
+    ("Chat.Whatsapp.Com/120363025550001111/", "120363025550001111@g.us"),
+    ("\thttps://chat.whatsapp.com/120363025550001111\n", "120363025550001111@g.us"),
+    ("120363025550001111@G.US", "120363025550001111@g.us"),
 ])
 def test_group_ids_are_normalised(raw: str, expected: str) -> None:
     assert normalize_group_id(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["6281234567890@c.us", "6281234567890@s.whatsapp.net", " 6281234567890@c.us "])
+@pytest.mark.parametrize("raw", ["6281234567890@c.us", "6281234567890@s.whatsapp.net", " 6281234567890@c.us ",
+                                 "6281234567890@C.US", "6281234567890@S.WhatsApp.Net"])
 def test_personal_chats_are_not_groups(raw: str) -> None:
     with pytest.raises(InvalidIdentifier, match="personal chat, not a group"):
         normalize_group_id(raw)
@@ -164,6 +219,9 @@ def test_personal_chats_are_not_groups(raw: str) -> None:
     "https://chat.whatsapp.com/AbCdEfGhIjK",  # an invite code, not an id
     "https://chat.whatsapp.com/",
     "120363025550001111@broadcast",
+    "https://chat.whatsapp.com.example.org/120363025550001111",  # not WhatsApp's host
+    "https://example.org/chat.whatsapp.com/120363025550001111",
+    "HTTPS://CHAT.WHATSAPP.COM/AbCdEfGhIjK",
 ])
 def test_what_is_not_a_group_id_is_refused(raw: str) -> None:
     with pytest.raises(InvalidIdentifier):

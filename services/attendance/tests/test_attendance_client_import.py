@@ -87,8 +87,8 @@ def test_enabled_flags_default_to_having_a_handle() -> None:
     ("POLRES_A,Polres A,ORG,,polres a,,,,,,,,", "instagram: 'polres a' is not a valid instagram handle"),
     ("POLRES_A,Polres A,ORG,,https://www.instagram.com/p/C4abc/,,,,,,,,", "instagram:"),
     ("POLRES_A,Polres A,ORG,,,,@" + "a" * 25 + ",,,,,,", "tiktok: '@" + "a" * 25 + "' is not a valid tiktok"),
-    ("POLRES_A,Polres A,ORG,,,,,,,0812,,,", "operator_numbers: '0812' is not a phone number"),
-    ("POLRES_A,Polres A,ORG,,,,,,,,12345,,", "super_admin_numbers: '12345' is not a phone number"),
+    ("POLRES_A,Polres A,ORG,,,,,,,0812,,,", "operator_numbers: '0812' is not a valid Indonesian phone number"),
+    ("POLRES_A,Polres A,ORG,,,,,,,,12345,,", "super_admin_numbers: '12345' is not a valid Indonesian phone number"),
     ("POLRES_A,Polres A,ORG,,,,,,,081234567890 081298765432,,,",
      "operator_numbers: '081234567890 081298765432' is not one phone number "
      "(more than 15 digits; separate several numbers with ';')"),
@@ -141,14 +141,47 @@ def test_headers_are_trimmed_and_case_insensitive() -> None:
     assert result.clients[0].client_id == "POLRES_A"
 
 
-def test_a_personal_chat_in_the_groups_is_a_warning_and_is_skipped() -> None:
-    row = "POLRES_A,Polres A,ORG,,,,,,\"6281234567890@c.us;120363025550001111\",,,,"
-    result = parse_clients_csv(csv_text("POLRES_Z,Polres Z,ORG,,,,,,,,,,", row))
-    assert result.errors == []
-    assert len(result.warnings) == 1
-    assert result.warnings[0].line == 3
-    assert "personal chat" in result.warnings[0].reason and "skipped" in result.warnings[0].reason
-    assert result.clients[1].whatsapp_groups == ["120363025550001111@g.us"]
+@pytest.mark.parametrize(("cell", "reason"), [
+    ("6281234567890@c.us;120363025550001111", "whatsapp_groups: '6281234567890@c.us' is a personal chat, not a group"),
+    ("120363025550001111 6281234567890@s.whatsapp.net",
+     "whatsapp_groups: '6281234567890@s.whatsapp.net' is a personal chat"),
+    ("6281234567890@C.US", "whatsapp_groups: '6281234567890@C.US' is a personal chat"),
+    ("https://chat.whatsapp.com/AbCdEfGhIjK", "whatsapp_groups: 'https://chat.whatsapp.com/AbCdEfGhIjK' is not a "
+                                              "WhatsApp group id"),
+    ("https://chat.whatsapp.com.example.org/120363025550001111", "is not a chat.whatsapp.com link"),
+])
+def test_a_bad_group_cell_refuses_its_row_only_naming_the_cell(cell: str, reason: str) -> None:
+    row = f'POLRES_A,Polres A,ORG,,,,,,"{cell}",,,,'
+    result = parse_clients_csv(csv_text("POLRES_Z,Polres Z,ORG,,,,,,,,,,", row, "POLRES_Y,Polres Y,ORG,,,,,,,,,,"))
+    (error,) = result.errors
+    assert error.line == 3 and reason in error.reason
+    assert result.warnings == []
+    assert [c.client_id for c in result.clients] == ["POLRES_Z", "POLRES_Y"]
+
+
+@pytest.mark.parametrize("cell", [
+    "HTTPS://CHAT.WHATSAPP.COM/120363025550001111",
+    "  https://Chat.WhatsApp.Com/120363025550001111/  ",
+    "chat.whatsapp.com/120363025550001111?mode=r_c",
+    "120363025550001111@G.US",
+])
+def test_an_invite_link_is_a_group_whatever_its_case_and_spacing(cell: str) -> None:
+    result = parse_clients_csv(csv_text(f'POLRES_A,Polres A,ORG,,,,,,"{cell}",,,,'))
+    assert result.errors == [] and result.warnings == []
+    assert result.clients[0].whatsapp_groups == ["120363025550001111@g.us"]
+
+
+@pytest.mark.parametrize(("cell", "column", "reason"), [
+    ("+81 90 1234 5678", "operator_numbers", "is a +81 number, not an Indonesian one (+62)"),
+    ("812345", "operator_numbers", "is not a valid Indonesian phone number"),
+    ("0812-3456-7890; +44 7911 123456", "super_admin_numbers", "'+44 7911 123456' is a +44 number"),
+])
+def test_a_foreign_or_short_number_refuses_its_row_naming_the_cell(cell: str, column: str, reason: str) -> None:
+    operators, admins = (cell, "") if column == "operator_numbers" else ("", cell)
+    result = parse_clients_csv(csv_text(GOOD_ROW, f'POLRES_B,Polres B,ORG,,,,,,,"{operators}","{admins}",,'))
+    (error,) = result.errors
+    assert error.line == 3 and error.reason.startswith(f"{column}: ") and reason in error.reason
+    assert [c.client_id for c in result.clients] == ["POLRES_A"]
 
 
 def test_bom_quoted_cells_and_blank_lines() -> None:

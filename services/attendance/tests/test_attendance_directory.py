@@ -1,4 +1,5 @@
-"""Applying a clients import: one event per real change, a re-import is a no-op; the CLI applies all or nothing."""
+"""Applying a clients import: one event per real change, a re-import is a no-op; the CLI refuses each bad row on
+its own and imports the rest."""
 
 from __future__ import annotations
 
@@ -91,19 +92,45 @@ async def test_a_changed_row_is_one_client_updated(attendance: Service) -> None:
 # -- the import-clients command ----------------------------------------------------------------------
 
 
-async def test_cli_with_one_bad_row_exits_1_names_the_line_and_applies_nothing(
+async def test_cli_refuses_only_the_bad_rows_naming_line_and_cell_and_imports_the_rest(
     attendance_cli: Cli, attendance: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "clients.csv"
     lines = DEMO_CSV.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join([*lines, "POLRES_BAD,Polres Bad,ORG,ya,polres bad!,ya,,,,,,,"]) + "\n",
+    path.write_text("\n".join([
+        *lines,
+        "POLRES_BAD,Polres Bad,ORG,ya,polres bad!,ya,,,,,,,",  # line 4: a bad handle
+        'POLRES_CHAT,Polres Chat,ORG,ya,,,,,"120363025550003333, 6281234567890@c.us",,,,',  # line 5: a person
+        "POLRES_JP,Polres Jp,ORG,ya,,,,,,+81 90 1234 5678,,,",  # line 6: a foreign number
+        'POLRES_LINK,Polres Link,ORG,ya,,,,," HTTPS://CHAT.WHATSAPP.COM/120363025550004444 ",,,,',  # line 7: good
+    ]) + "\n", encoding="utf-8")
+    assert await attendance_cli("import-clients", str(path)) == 1
+    out, err = capsys.readouterr()
+    assert f"{path}: line 4: instagram: 'polres bad!' is not a valid instagram handle" in err
+    assert f"{path}: line 5: whatsapp_groups: '6281234567890@c.us' is a personal chat, not a group" in err
+    assert f"{path}: line 6: operator_numbers: '+81 90 1234 5678' is a +81 number, not an Indonesian one" in err
+    assert "3 bad row(s) refused; the other 3 row(s) imported" in err
+    assert out.strip() == "3 registered, 0 updated, 0 unchanged"
+    rows = await client_rows(attendance)
+    assert set(rows) == {"POLRES_DEMO", "POLRES_CONTOH", "POLRES_LINK"}
+    assert rows["POLRES_LINK"].whatsapp_groups == ["120363025550004444@g.us"]
+    events = await recorded(attendance)
+    assert [e.payload["client_id"] for e in events] == ["POLRES_DEMO", "POLRES_CONTOH", "POLRES_LINK"]
+    published = await attendance.pool.fetchval("SELECT max(position) FROM relay_checkpoints")
+    assert published == events[-1].global_position
+
+
+async def test_cli_with_only_bad_rows_exits_1_and_applies_nothing(
+    attendance_cli: Cli, attendance: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text("client_id,name,client_type,whatsapp_groups\nPOLRES_A,Polres A,ORG,6281234567890@s.whatsapp.net\n",
                     encoding="utf-8")
     assert await attendance_cli("import-clients", str(path)) == 1
-    err = capsys.readouterr().err
-    assert f"{path}: line 4: instagram: 'polres bad!' is not a valid instagram handle" in err
-    assert "1 bad row(s); nothing imported" in err
+    out, err = capsys.readouterr()
+    assert f"{path}: line 2: whatsapp_groups: '6281234567890@s.whatsapp.net' is a personal chat" in err
+    assert "1 bad row(s) refused; nothing imported" in err and out == ""
     assert await recorded(attendance) == []
-    assert await attendance.pool.fetchval("SELECT count(*) FROM clients") == 0
 
 
 async def test_cli_with_a_missing_file_exits_2_with_a_clear_message(

@@ -171,7 +171,8 @@ async def test_personnel_upsert_registers_a_new_person_with_name_and_client(
     (("12a45",), "USER_ID: '12a45' is not an NRP/NIP"),
     (("87020002", "--instagram", "agus pratama"), "--instagram: 'agus pratama' is not a valid instagram handle"),
     (("87020002", "--tiktok", "https://www.tiktok.com/agus"), "--tiktok: 'https://www.tiktok.com/agus' is not a"),
-    (("87020002", "--whatsapp", "0812"), "--whatsapp: '0812' is not a phone number"),
+    (("87020002", "--whatsapp", "0812"), "--whatsapp: '0812' is not a valid Indonesian phone number (too short)"),
+    (("87020002", "--whatsapp", "+81 90 1234 5678"), "--whatsapp: '+81 90 1234 5678' is a +81 number"),
     (("87020002", "--email", "agus@"), "--email: 'agus@' is not an e-mail address"),
     (("87020002", "--roles", "op-erator"), "--roles: 'op-erator' is not a role"),
     (("87020002", "--client-id", "POLRES-X"), "--client-id: 'POLRES-X' is not a client id"),
@@ -229,11 +230,11 @@ async def test_client_upsert_registers_normalises_and_then_merges(
 ) -> None:
     assert await attendance_cli(
         "client", "upsert", "polres_baru", "--name", "Polres Baru", "--type", "org", "--instagram",
-        "https://instagram.com/polres_baru", "--groups", "120363025550003333; 6281234567890@c.us",
+        "https://instagram.com/polres_baru", "--groups", "120363025550003333; HTTPS://CHAT.WHATSAPP.COM/120363025550003333",
         "--operators", "0812-1111-2222; 0813 3333 4444", "--parent", "ditbinmas") == 0
     out = capsys.readouterr()
     assert out.out.strip() == "client POLRES_BARU registered"
-    assert "warning: --groups: '6281234567890@c.us' is a personal chat, not a group; skipped" in out.err
+    assert "warning" not in out.err
     expected = ClientSnapshot(
         client_id="POLRES_BARU", name="Polres Baru", client_type=ClientType.ORG,
         instagram_username="polres_baru", instagram_enabled=True, whatsapp_groups=["120363025550003333@g.us"],
@@ -256,9 +257,11 @@ async def test_client_upsert_registers_normalises_and_then_merges(
     (("POLRES_BARU", "--name", "x", "--type", "ORG", "--groups", "grup"), 2,
      "--groups: 'grup' is not a WhatsApp group id"),
     (("POLRES_BARU", "--name", "x", "--type", "ORG", "--groups", "6281234567890@c.us"), 2,
-     "--groups: none of '6281234567890@c.us' is a group id; nothing applied"),  # would drop every group
+     "--groups: '6281234567890@c.us' is a personal chat, not a group; nothing applied"),
+    (("POLRES_BARU", "--name", "x", "--type", "ORG", "--groups", "120363025550003333, 6281234567890@s.whatsapp.net"),
+     2, "--groups: '6281234567890@s.whatsapp.net' is a personal chat, not a group; nothing applied"),
     (("POLRES_BARU", "--name", "x", "--type", "ORG", "--super-admins", "123"), 2,
-     "--super-admins: '123' is not a phone number"),
+     "--super-admins: '123' is not a valid Indonesian phone number"),
     (("POLRES_BARU", "--name", "x", "--type", "ORG", "--tiktok", "@" + "t" * 25), 2,
      "--tiktok: '@" + "t" * 25 + "' is not a valid tiktok handle"),
 ])

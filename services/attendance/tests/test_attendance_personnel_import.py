@@ -175,7 +175,9 @@ def test_whatsapp_forms(cell: str, expected: str | None) -> None:
 
 
 @pytest.mark.parametrize(("cell", "reason"), [
-    ("0812", "whatsapp: '0812' is not a phone number (fewer than 8 digits)"),
+    ("0812", "whatsapp: '0812' is not a valid Indonesian phone number (too short)"),
+    ("812345", "whatsapp: '812345' is not a valid Indonesian phone number"),
+    ("+81 90 1234 5678", "whatsapp: '+81 90 1234 5678' is a +81 number, not an Indonesian one (+62)"),
     ("0812 3456 7890 0812", "whatsapp: '0812 3456 7890 0812' is not one phone number"),
 ])
 def test_bad_whatsapp_is_refused_naming_the_column(cell: str, reason: str) -> None:

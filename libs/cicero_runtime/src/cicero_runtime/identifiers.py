@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+import phonenumbers
+from phonenumbers import ValidationResult
+
 _HANDLE_RULES = {
     "instagram": re.compile(r"^[a-z0-9._]{1,30}$"),
     "tiktok": re.compile(r"^[a-z0-9._]{1,24}$"),
@@ -18,6 +21,18 @@ _PROFILE_HOSTS = {
     "tiktok": {"tiktok.com", "www.tiktok.com", "m.tiktok.com"},
 }
 _RESERVED_PATH = {"p", "reel", "reels", "tv", "stories", "explore", "video"}
+PERSONAL_CHAT_SUFFIXES = ("@c.us", "@s.whatsapp.net")
+_GROUP_SUFFIX = "@g.us"
+_GROUP_LINK_HOST = "chat.whatsapp.com"
+_HOME_REGION = "ID"
+_HOME_COUNTRY_CODE = 62
+_MAX_DIGITS = 15  # E.164's limit: longer input is two numbers typed without a separator
+_PHONE_CHARACTERS = re.compile(r"[0-9+()\-.\s]+")
+_POSSIBILITY = {
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_LENGTH: "wrong length",
+}
 
 
 class InvalidIdentifier(ValueError):
@@ -52,39 +67,62 @@ def normalize_username(raw: str) -> str:
 
 
 def normalize_phone(raw: str) -> str:
-    """Digits only, Indonesian prefix: ``08…``/``8…`` → ``628…``; fewer than 8 digits is invalid."""
-    digits = re.sub(r"\D", "", raw)
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    elif digits.startswith("8"):
-        digits = "62" + digits
-    if len(digits) < 8:
-        raise InvalidIdentifier(f"{raw!r} is not a phone number (fewer than 8 digits)")
-    if len(digits) > 15:
+    """An Indonesian number as people type it → its digits with the country code (``628…``).
+
+    ``08…``, ``8…``, ``+62 …`` and ``62…`` name the same number. Parsing and validation are the
+    ``phonenumbers`` library's (Google's libphonenumber metadata), not a digit count: a foreign number
+    (``+81 90 1234 5678``) used to become ``62819012345678`` and a too-short one (``812345``) was
+    accepted, and a message to either goes nowhere. Both are refused here, naming the reason
+    (docs/domain.md §1). Letters are refused rather than read as a keypad word.
+    """
+    text = raw.strip()
+    digits = re.sub(r"\D", "", text)
+    if not digits or not _PHONE_CHARACTERS.fullmatch(text):
+        raise InvalidIdentifier(f"{text!r} is not a phone number (digits, spaces, +, -, . and brackets only)")
+    if len(digits) > _MAX_DIGITS:
         raise InvalidIdentifier(
-            f"{raw!r} is not one phone number (more than 15 digits; separate several numbers with ';')"
+            f"{text!r} is not one phone number (more than {_MAX_DIGITS} digits; separate several numbers with ';')"
         )
-    return digits
+    try:
+        number = phonenumbers.parse(text, _HOME_REGION)
+    except phonenumbers.NumberParseException:
+        raise InvalidIdentifier(f"{text!r} is not a phone number") from None
+    if number.country_code != _HOME_COUNTRY_CODE:
+        raise InvalidIdentifier(f"{text!r} is a +{number.country_code} number, not an Indonesian one (+62)")
+    if not phonenumbers.is_valid_number(number):
+        problem = _POSSIBILITY.get(phonenumbers.is_possible_number_with_reason(number), "no such number range")
+        raise InvalidIdentifier(f"{text!r} is not a valid Indonesian phone number ({problem})")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).removeprefix("+")
 
 
 def personal_chat_id(raw: str) -> str:
-    if raw.endswith("@c.us") or raw.endswith("@s.whatsapp.net"):
-        raw = raw.split("@", 1)[0]
-    return f"{normalize_phone(raw)}@c.us"
+    """A number or a personal chat id (``…@c.us``, ``…@s.whatsapp.net``) → ``628…@c.us``."""
+    text = raw.strip()
+    if text.lower().endswith(PERSONAL_CHAT_SUFFIXES):
+        text = text.split("@", 1)[0]
+    return f"{normalize_phone(text)}@c.us"
 
 
 def normalize_group_id(raw: str) -> str:
     """``digits@g.us``, bare digits or a chat.whatsapp.com link ending in digits → ``digits@g.us``.
 
-    Personal ids (``@c.us``, ``@s.whatsapp.net``) are refused: a task list must never go to one person.
+    Surrounding whitespace and the case of the link or suffix do not matter (a sheet may hold
+    ``HTTPS://CHAT.WHATSAPP.COM/…``). Personal ids (``@c.us``, ``@s.whatsapp.net``) are refused: a task list
+    must never go to one person (docs/domain.md §1).
     """
     text = raw.strip()
-    if text.endswith(("@c.us", "@s.whatsapp.net")):
+    lowered = text.lower()
+    if lowered.endswith(PERSONAL_CHAT_SUFFIXES):
         raise InvalidIdentifier(f"{raw!r} is a personal chat, not a group")
-    if "chat.whatsapp.com" in text:
-        segments = [s for s in urlparse(text if "://" in text else "https://" + text).path.split("/") if s]
+    if _GROUP_LINK_HOST in lowered:
+        url = urlparse(text if "://" in text else "https://" + text)
+        if url.hostname != _GROUP_LINK_HOST:
+            raise InvalidIdentifier(f"{raw!r} is not a chat.whatsapp.com link")
+        segments = [s for s in url.path.split("/") if s]
         text = segments[-1] if segments else ""
-    text = text.removesuffix("@g.us")
+    elif lowered.endswith(_GROUP_SUFFIX):
+        text = text[:-len(_GROUP_SUFFIX)]
     if not re.fullmatch(r"\d{8,20}", text):
-        raise InvalidIdentifier(f"{raw!r} is not a WhatsApp group id")
-    return f"{text}@g.us"
+        raise InvalidIdentifier(f"{raw!r} is not a WhatsApp group id (digits@g.us, digits or a chat.whatsapp.com "
+                                "link ending in the group's digits)")
+    return f"{text}{_GROUP_SUFFIX}"

@@ -8,7 +8,8 @@
     cicero-attendance personnel deactivate USER_ID
 
 Exit codes: 0 applied (or nothing to change); 1 refused — bad rows in a file, an unknown id or client, a
-handle another person holds — and nothing applied; 2 the input itself is unusable — an unreadable file, a
+handle another person holds — and nothing applied, except that a clients file still imports its good rows
+(each bad row is refused on its own and named); 2 the input itself is unusable — an unreadable file, a
 bad option value, a new record without its name — and nothing applied. Values typed on the command line
 go through the same normalisers as the CSV cells, so both accept the same forms. Each command returns
 once its events are on the bus, so whatever runs next sees them.
@@ -64,10 +65,6 @@ class UsageError(ValueError):
     """A value on the command line that cannot be used; the message names the option."""
 
 
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
-
-
 # -- option values: the CSV normalisers, with the option's name in the message ---------------------------
 
 
@@ -115,15 +112,6 @@ class Switch:
     help: str
 
 
-def _groups_given(flag: str, value: str) -> list[str]:
-    """Groups typed on the command line: if every one was skipped (personal chats), the unit would silently
-    lose all its groups, so that is refused; an empty value (``--groups ''``) clears them on purpose."""
-    groups = group_ids(flag, value, _warn)
-    if value.strip() and not groups:
-        raise ValueError(f"{flag}: none of {value.strip()!r} is a group id")
-    return groups
-
-
 CLIENT_OPTIONS = (
     Option("--name", "name", _name, "the unit's name, e.g. 'Polres Demo'"),
     Option("--type", "client_type", client_type_value, "ORG (a Polres/satker) or DIREKTORAT", "ORG|DIREKTORAT"),
@@ -131,7 +119,7 @@ CLIENT_OPTIONS = (
            "HANDLE"),
     Option("--tiktok", "tiktok_username", _handle("tiktok"), "handle, @handle or profile link", "HANDLE"),
     Option("--tiktok-sec-uid", "tiktok_sec_uid", lambda _, v: v.strip() or None, "the account's secUid", "SECUID"),
-    Option("--groups", "whatsapp_groups", lambda f, v: _groups_given(f, v),
+    Option("--groups", "whatsapp_groups", group_ids,
            "WhatsApp group ids (digits@g.us, digits or a chat.whatsapp.com link), separated by , or ;", "IDS"),
     Option("--operators", "operator_numbers", phone_numbers, "operator numbers separated by , ; or /", "NUMBERS"),
     Option("--super-admins", "super_admin_numbers", phone_numbers, "super-admin numbers separated by , ; or /",
@@ -218,11 +206,16 @@ def _read(path: Path) -> str | None:
     return None
 
 
-def _rows_refused(path: Path, errors: list[RowError], warnings: list[RowError]) -> bool:
+def _print_rows(path: Path, errors: list[RowError], warnings: list[RowError]) -> None:
     for warning in warnings:
         print(f"{path}: warning: {warning}", file=sys.stderr)
     for error in errors:
         print(f"{path}: {error}", file=sys.stderr)
+
+
+def _rows_refused(path: Path, errors: list[RowError], warnings: list[RowError]) -> bool:
+    """The personnel import's rule: a file with a bad row applies nothing."""
+    _print_rows(path, errors, warnings)
     if errors:
         print(f"{len(errors)} bad row(s); nothing imported", file=sys.stderr)
     return bool(errors)
@@ -252,15 +245,20 @@ def _import_clients(make_service: MakeService) -> Handler:
         if text is None:
             return 2
         result = parse_clients_csv(text)
-        if _rows_refused(args.file, result.errors, result.warnings):
-            return 1
-        async with make_service().one_shot(publishing=True) as service:
-            async with service.pool.acquire() as conn:
-                report = await apply_clients(conn, service.store, _projector(service), result.clients,
-                                             _correlation("import"))
-            await _publish(service, report.last_position, args.timeout)
-        print(report.summary())
-        return 0
+        _print_rows(args.file, result.errors, result.warnings)
+        if result.clients:
+            async with make_service().one_shot(publishing=True) as service:
+                async with service.pool.acquire() as conn:
+                    report = await apply_clients(conn, service.store, _projector(service), result.clients,
+                                                 _correlation("import"))
+                await _publish(service, report.last_position, args.timeout)
+            print(report.summary())
+        if not result.errors:
+            return 0
+        # a bad row is refused on its own (docs/domain.md §1): the units on good rows still get their updates
+        imported = f"the other {len(result.clients)} row(s) imported" if result.clients else "nothing imported"
+        print(f"{len(result.errors)} bad row(s) refused; {imported}", file=sys.stderr)
+        return 1
 
     return handle
 

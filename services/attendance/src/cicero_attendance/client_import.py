@@ -1,7 +1,8 @@
 """Parse and validate a clients CSV (as a Google Sheet exports it). Pure: no I/O beyond the text given.
 
-Every row is checked and every bad row reported with its line number and reason; the caller applies
-nothing unless the whole file is valid. The columns are documented in ``examples/README.md``.
+Every row is checked and every bad row reported with its line number and reason; a bad row is refused on
+its own and the good rows still apply (docs/domain.md §1: a bad cell never refuses the whole file). The
+columns are documented in ``examples/README.md``.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _row_to_client(row: Row) -> ClientSnapshot:
         tiktok_username=tiktok,
         tiktok_sec_uid=row.get("tiktok_sec_uid") or None,
         tiktok_enabled=parse_bool(row.get("tiktok_enabled"), "tiktok_enabled", tiktok is not None),
-        whatsapp_groups=group_ids("whatsapp_groups", row.get("whatsapp_groups"), row.warn),
+        whatsapp_groups=group_ids("whatsapp_groups", row.get("whatsapp_groups")),
         operator_numbers=phone_numbers("operator_numbers", row.get("operator_numbers")),
         super_admin_numbers=phone_numbers("super_admin_numbers", row.get("super_admin_numbers")),
         parent_client_id=client_id_value("parent_client_id", parent) if parent else None,

@@ -22,7 +22,6 @@ T = TypeVar("T")
 
 TRUE = frozenset({"1", "true", "yes", "ya", "y", "aktif", "active", "on"})
 FALSE = frozenset({"0", "false", "no", "tidak", "n", "nonaktif", "inactive", "off"})
-PERSONAL_CHAT_SUFFIXES = ("@c.us", "@s.whatsapp.net")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
@@ -154,17 +153,15 @@ def phone_numbers(column: str, value: str) -> list[str]:
     return numbers
 
 
-def group_ids(column: str, value: str, warn: Callable[[str], None]) -> list[str]:
-    """WhatsApp group ids, normalised and deduplicated. A personal chat is not a group: it is skipped with a
-    warning (DOMAIN §1) rather than failing the row, since the rest of the row is still right."""
+def group_ids(column: str, value: str) -> list[str]:
+    """WhatsApp group ids, normalised and deduplicated. An entry that is no group (a personal chat, a bad link)
+    is an error naming the cell, so the row is refused and the rest of the file still goes in
+    (docs/domain.md §1): a group list silently missing an entry would leave that group without its tasks."""
     groups: list[str] = []
     for raw in split_list(value):
         try:
             group = normalize_group_id(raw)
         except InvalidIdentifier as exc:
-            if raw.endswith(PERSONAL_CHAT_SUFFIXES):
-                warn(f"{column}: {exc}; skipped")
-                continue
             raise ValueError(f"{column}: {exc}") from exc
         if group not in groups:
             groups.append(group)
