@@ -10,6 +10,7 @@ from cicero_contracts.events.attendance import AttendanceStatus
 from cicero_contracts.events.common import Platform
 from cicero_notifier.reminder_decision import (
     AttendanceRow,
+    Due,
     History,
     Person,
     PlatformProgress,
@@ -23,8 +24,9 @@ from cicero_notifier.reminder_decision import (
     person_progress,
     platform_progress,
     purpose_of,
+    shared_chats,
 )
-from cicero_notifier.reminder_text import address, greeting, render_reminder, render_thanks
+from cicero_notifier.reminder_text import address, greeting, render_reminder, render_shared, render_thanks
 from cicero_runtime.clock import WIB
 
 IG, TT = Platform.INSTAGRAM, Platform.TIKTOK
@@ -264,3 +266,88 @@ def test_the_thank_you() -> None:
     assert "• Instagram: 1.200 konten\n• TikTok: 1 konten" in text
     with pytest.raises(ValueError, match="render_thanks"):
         render_reminder(C, title="AKP", name="Budi", client_name="Polres Demo", at=wib(17, 5), progress=[])
+
+
+# -- one message per shared number ---------------------------------------------------------------------
+
+SITI = replace(PERSON, user_id="90030003", name="Siti Aminah", title="BRIPDA", whatsapp="081234567890")
+ANDI = replace(PERSON, user_id="91060006", name="Andi", title=None, whatsapp="+62 812-3456-7890")
+OTHER_NUMBER = replace(PERSON, user_id="92040004", name="Rudi", whatsapp="6281299990004")
+OTHER_UNIT = replace(PERSON, user_id="93050005", name="Joko", client_id="POLRES_CONTOH")
+
+
+def due(person: Person, stage: Stage, progress: list[PlatformProgress] | None = None) -> Due:
+    return Due(person, stage, tuple(PENDING if progress is None else progress))
+
+
+def test_people_of_one_unit_at_one_number_share_one_message_in_first_seen_order() -> None:
+    dues = [due(PERSON, IN), due(OTHER_NUMBER, IN), due(SITI, F1), due(OTHER_UNIT, IN), due(ANDI, C, COMPLETE)]
+    messages = shared_chats(dues)
+    assert [(m.client_id, m.chat_id, [d.person.user_id for d in m.dues]) for m in messages] == [
+        ("POLRES_DEMO", "6281234567890@c.us", ["87020123", "90030003", "91060006"]),  # three spellings, one chat
+        ("POLRES_DEMO", "6281299990004@c.us", ["92040004"]),
+        ("POLRES_CONTOH", "6281234567890@c.us", ["93050005"]),  # same number, another unit: its own message
+    ]
+    assert shared_chats([]) == []
+
+
+def test_a_person_without_a_usable_number_cannot_be_put_in_a_message() -> None:
+    with pytest.raises(ValueError, match="87020123"):
+        shared_chats([due(replace(PERSON, whatsapp="12345"), IN)])
+
+
+def test_a_lone_person_keeps_their_own_key_and_a_shared_message_is_keyed_by_its_people_and_stages() -> None:
+    (alone,) = shared_chats([due(PERSON, F1)])
+    assert alone.key("2026-03-10") == idempotency_key("87020123", "2026-03-10", F1)
+    (shared,) = shared_chats([due(SITI, C, COMPLETE), due(PERSON, IN)])
+    assert shared.key("2026-03-10") == "reminder:2026-03-10:87020123.initial+90030003.completed"
+    (reordered,) = shared_chats([due(PERSON, IN), due(SITI, C, COMPLETE)])
+    assert reordered.key("2026-03-10") == shared.key("2026-03-10")  # the same people and stages: the same message
+    (later,) = shared_chats([due(PERSON, F1), due(SITI, C, COMPLETE)])
+    assert later.key("2026-03-10") != shared.key("2026-03-10")  # a stage moved on: a new message
+    assert shared.key("2026-03-11") != shared.key("2026-03-10")
+
+
+@pytest.mark.parametrize(("stages", "purpose"), [
+    ((IN,), "reminder"), ((C,), "reminder_thanks"), ((IN, C), "reminder"), ((C, C), "reminder_thanks"),
+    ((F2, F1), "reminder"),
+])
+def test_a_message_is_a_thank_you_only_when_it_thanks_everyone_in_it(stages: tuple[Stage, ...], purpose: str) -> None:
+    people = [PERSON, SITI]
+    (message,) = shared_chats([due(people[i], s, COMPLETE if s == C else PENDING) for i, s in enumerate(stages)])
+    assert message.purpose == purpose
+
+
+def test_the_shared_text_names_each_person_with_their_own_reminder_or_thanks() -> None:
+    (message,) = shared_chats([
+        due(PERSON, F1, [PlatformProgress(IG, "pending", 2, (IG1,)), PlatformProgress(TT, "complete", 1)]),
+        due(SITI, IN, [PlatformProgress(IG, "complete", 2), PlatformProgress(TT, "pending", 1, (TT1,))]),
+        due(ANDI, C, [PlatformProgress(IG, "complete", 2), PlatformProgress(TT, "complete", 1)]),
+    ])
+    text = render_shared(message, client_name="Polres Demo", at=wib(17, 5))
+    lines = text.split("\n")
+    assert lines[:5] == ["Selamat Sore Bapak/Ibu,", "", "🔔 *Pengingat Tugas Polres Demo*",
+                         "Selasa, 10 Maret 2026, 17:05 WIB", "Nomor ini terdaftar untuk 3 personel:"]
+    budi, siti, andi = (lines.index(h) for h in ("*1. AKP Budi Santoso* — Pengingat Tugas (ke-2)",
+                                                 "*2. BRIPDA Siti Aminah* — Pengingat Tugas",
+                                                 "*3. Andi* — tugas hari ini selesai ✅"))
+    assert budi < siti < andi
+    assert "1. https://www.instagram.com/p/AAA/" in lines[budi:siti]  # each person's links under their name
+    assert "TikTok: sudah selesai ✅" in lines[budi:siti]
+    assert "1. https://www.tiktok.com/@polres/video/1" in lines[siti:andi]
+    assert "Instagram: sudah selesai ✅" in lines[siti:andi]
+    assert lines[andi + 1:andi + 4] == ["Terima kasih, seluruh tugas like dan komentar hari ini telah dilaksanakan:",
+                                        "• Instagram: 2 konten", "• TikTok: 1 konten"]
+    assert lines.count("Mohon segera like konten Instagram dan beri komentar pada konten TikTok di atas. "
+                       "Terima kasih.") == 1  # one closing for everyone, each ask once
+    assert lines[-1] == "Balas *notifwa#off* bila tidak ingin menerima pengingat lagi."
+
+
+def test_a_shared_thank_you_thanks_everyone_and_promises_no_more_reminders() -> None:
+    (message,) = shared_chats([due(PERSON, C, COMPLETE), due(SITI, C, COMPLETE)])
+    text = render_shared(message, client_name="Polres Demo", at=wib(17, 35))
+    assert "✅ *Tugas Hari Ini Selesai — Polres Demo*" in text and "🔔" not in text
+    assert "*1. AKP Budi Santoso* — tugas hari ini selesai ✅" in text
+    assert "*2. BRIPDA Siti Aminah* — tugas hari ini selesai ✅" in text
+    assert text.endswith("Pengingat untuk hari ini tidak akan dikirim lagi. Salam Presisi!")
+    assert "notifwa#off" not in text and "Mohon segera" not in text

@@ -210,6 +210,79 @@ async def test_a_dead_lettered_stage_is_passed_over(notifier: Service) -> None:
     assert followup.payload["idempotency_key"] == key("followup1")
 
 
+SITI = "90030003"
+
+
+async def two_people_at_one_number(service: Service) -> None:
+    """Budi (Instagram pending) and Siti (TikTok pending) of Polres Demo, both at Budi's number."""
+    await day_with_tasks(service)
+    await person(service, SITI, name="Siti Aminah", title="BRIPDA", whatsapp="6281234567890")
+    await status(service, "instagram", "complete", [], user_id=SITI)
+    await status(service, "tiktok", "none", [TT_POST], user_id=SITI)
+
+
+def shared_key(*parts: str) -> str:
+    return f"reminder:{DAY}:{'+'.join(parts)}"
+
+
+async def ledger_rows(service: Service, client_id: str = "POLRES_DEMO") -> list[tuple[str, str, str | None, str]]:
+    return [(r["user_id"], r["idempotency_key"], r["message_key"], r["stage"]) for r in await service.pool.fetch(
+        "SELECT * FROM notifications WHERE client_id = $1 AND user_id IS NOT NULL ORDER BY requested_at, user_id",
+        client_id)]
+
+
+async def test_people_of_one_unit_sharing_a_number_get_one_message_naming_each_of_them(notifier: Service) -> None:
+    await two_people_at_one_number(notifier)
+    await client(notifier, "POLRES_CONTOH", name="Polres Contoh")
+    await fetched(notifier, "POLRES_CONTOH")
+    await person(notifier, "93050005", client_id="POLRES_CONTOH", whatsapp="6281234567890")  # another unit
+    requests = await tick(notifier, T1705)
+    first = shared_key(f"{BUDI}.initial", f"{SITI}.initial")
+    assert sorted((r.payload["client_id"], r.payload["chat_id"], r.payload["idempotency_key"]) for r in requests) == [
+        ("POLRES_CONTOH", BUDI_CHAT, key("initial", "93050005")),  # the same number in another unit: its own
+        ("POLRES_DEMO", BUDI_CHAT, first),
+    ]
+    (shared,) = [r for r in requests if r.payload["client_id"] == "POLRES_DEMO"]
+    text = shared.payload["text"]
+    assert shared.payload["purpose"] == "reminder"
+    assert text.startswith("Selamat Sore Bapak/Ibu,\n") and "Nomor ini terdaftar untuk 2 personel:" in text
+    budi_part, siti_part = text.split("*2. BRIPDA Siti Aminah* — Pengingat Tugas\n")
+    assert "*1. AKP Budi Santoso* — Pengingat Tugas\n" in budi_part
+    assert IG_LINK in budi_part and TT_LINK not in budi_part  # each person's own pending posts
+    assert TT_LINK in siti_part and IG_LINK not in siti_part
+    # each person keeps a ledger row under their own key; the gateway knows the message by the shared key
+    assert await ledger_rows(notifier) == [(BUDI, key("initial"), first, "initial"),
+                                           (SITI, key("initial", SITI), first, "initial")]
+    assert await tick(notifier, T1735) == []  # on its way: neither person gets another
+    assert (await stage_of(notifier), await stage_of(notifier, SITI)) == (None, None)
+    await sent(notifier, first)
+    assert (await stage_of(notifier), await stage_of(notifier, SITI)) == ("initial", "initial")
+
+    # Siti completes: the next run is again one message, Budi's second reminder and Siti's thank-you
+    await status(notifier, "tiktok", "complete", [], user_id=SITI, at="2026-03-10T10:20:00Z")
+    (second,) = [r for r in await tick(notifier, T1805) if r.payload["client_id"] == "POLRES_DEMO"]
+    assert second.payload["idempotency_key"] == shared_key(f"{BUDI}.followup1", f"{SITI}.completed")
+    assert "*1. AKP Budi Santoso* — Pengingat Tugas (ke-2)" in second.payload["text"]
+    assert "*2. BRIPDA Siti Aminah* — tugas hari ini selesai ✅" in second.payload["text"]
+    await sent(notifier, second.payload["idempotency_key"])
+    assert (await stage_of(notifier), await stage_of(notifier, SITI)) == ("followup1", "completed")
+    # Siti is done for the day: Budi's last reminder goes to the number alone, under his own key
+    (third,) = [r for r in await tick(notifier, "2026-03-10T11:35:00Z") if r.payload["client_id"] == "POLRES_DEMO"]
+    assert third.payload["idempotency_key"] == key("followup2")
+    assert third.payload["text"].startswith("Selamat Malam Bapak/Ibu AKP Budi Santoso,")
+
+
+async def test_a_dead_lettered_shared_message_uses_up_the_stage_of_everyone_in_it(notifier: Service) -> None:
+    await two_people_at_one_number(notifier)
+    await tick(notifier, T1705)
+    await dead(notifier, shared_key(f"{BUDI}.initial", f"{SITI}.initial"))
+    assert (await stage_of(notifier), await stage_of(notifier, SITI)) == (None, None)
+    (followup,) = await tick(notifier, T1735)
+    assert followup.payload["idempotency_key"] == shared_key(f"{BUDI}.followup1", f"{SITI}.followup1")
+    failed = await notifier.pool.fetch("SELECT user_id FROM notifications WHERE failed_at IS NOT NULL ORDER BY 1")
+    assert [r["user_id"] for r in failed] == [BUDI, SITI]
+
+
 async def test_only_eligible_people_are_reminded(notifier: Service) -> None:
     await client(notifier)
     await client(notifier, "POLRES_OFF", name="Polres Off", reminders_enabled=False)

@@ -40,13 +40,28 @@ def bounded_key(key: str) -> str:
 
 @dataclass(frozen=True)
 class Notification:
-    """One message to request, with what the feature needs to know again when it is accepted."""
+    """One ledger row: a message to request, with what the feature needs to know again when it is accepted.
+
+    Several rows may share one request (one WhatsApp message serving several people): each row then has its
+    own ``key`` and the gateway's reports on the shared message reach every row.
+    """
 
     request: WhatsAppMessageRequested
     user_id: str | None = None
     wib_date: date | None = None
     slot: str | None = None
     stage: str | None = None
+    key: str | None = None
+    """The row's own key when it differs from the message's (``request.idempotency_key``)."""
+
+    @property
+    def ledger_key(self) -> str:
+        return self.key or self.request.idempotency_key
+
+    @property
+    def message_key(self) -> str | None:
+        """The shared message's key, stored only when the row has a key of its own."""
+        return self.request.idempotency_key if self.ledger_key != self.request.idempotency_key else None
 
 
 Callback = Callable[[asyncpg.Connection, asyncpg.Record], Awaitable[None]]
@@ -69,48 +84,57 @@ class Ledger:
         dispatch.on(WhatsAppMessageFailed, self._failed)
 
     async def _sent(self, event: WhatsAppMessageSent, ctx: HandlerContext) -> None:
-        row = await ctx.conn.fetchrow(
-            """UPDATE notifications SET accepted_at = $2 WHERE idempotency_key = $1 AND accepted_at IS NULL
+        """Every row the message served is accepted (one per person for a shared message)."""
+        rows = await ctx.conn.fetch(
+            """UPDATE notifications SET accepted_at = $2
+               WHERE (idempotency_key = $1 OR message_key = $1) AND accepted_at IS NULL
                RETURNING *""", event.idempotency_key, event.sent_at)
-        if row is not None:
+        for row in rows:
             for callback in self._on_accepted.get(row["purpose"], []):
                 await callback(ctx.conn, row)
 
     async def _failed(self, event: WhatsAppMessageFailed, ctx: HandlerContext) -> None:
         if not event.final:
             return
-        row = await ctx.conn.fetchrow(
+        rows = await ctx.conn.fetch(
             """UPDATE notifications SET failed_at = $2, failure = $3
-               WHERE idempotency_key = $1 AND failed_at IS NULL AND accepted_at IS NULL RETURNING *""",
+               WHERE (idempotency_key = $1 OR message_key = $1) AND failed_at IS NULL AND accepted_at IS NULL
+               RETURNING *""",
             event.idempotency_key, event.failed_at, event.reason[:500])
-        if row is not None:
-            log.warning("whatsapp message dead-lettered", extra={"purpose": row["purpose"],
-                                                                 "client_id": row["client_id"]})
+        if rows:
+            log.warning("whatsapp message dead-lettered", extra={"purpose": rows[0]["purpose"],
+                                                                 "client_id": rows[0]["client_id"]})
+        for row in rows:
             for callback in self._on_dead.get(row["purpose"], []):
                 await callback(ctx.conn, row)
 
 
 async def request_messages(ctx: HandlerContext, stream_id: str, notifications: list[Notification]) -> list[str]:
-    """Record and request the messages not requested before; returns the keys requested now.
+    """Record the rows and request the messages not requested before; returns the message keys requested now.
 
-    A key already in the ledger is not requested again (the gateway would ignore it anyway), so replays and
-    repeated decisions within a slot add nothing to the bus.
+    A row already in the ledger is not recorded again, and a message none of whose rows is new is not
+    requested again (the gateway would ignore it anyway), so replays and repeated decisions within a slot add
+    nothing to the bus. Callers with a large run call this per chunk, so no call holds the whole run.
     """
     if not notifications:
         return []
-    keys = [n.request.idempotency_key for n in notifications]
     fresh: set[str] = {r["idempotency_key"] for r in await ctx.conn.fetch(
-        """INSERT INTO notifications (idempotency_key, purpose, client_id, user_id, chat_id, wib_date, slot, stage,
-                                      requested_at)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[],
-                                $8::text[], $9::timestamptz[])
+        """INSERT INTO notifications (idempotency_key, message_key, purpose, client_id, user_id, chat_id, wib_date,
+                                      slot, stage, requested_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[],
+                                $8::text[], $9::text[], $10::timestamptz[])
            ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key""",
-        keys, [n.request.purpose for n in notifications], [n.request.client_id for n in notifications],
+        [n.ledger_key for n in notifications], [n.message_key for n in notifications],
+        [n.request.purpose for n in notifications], [n.request.client_id for n in notifications],
         [n.user_id for n in notifications], [n.request.chat_id for n in notifications],
         [n.wib_date for n in notifications], [n.slot for n in notifications], [n.stage for n in notifications],
         [n.request.requested_at for n in notifications],
     )}
-    events: list[Event] = [n.request for n in notifications if n.request.idempotency_key in fresh]
+    requests: dict[str, WhatsAppMessageRequested] = {}
+    for n in notifications:
+        if n.ledger_key in fresh:
+            requests.setdefault(n.request.idempotency_key, n.request)
+    events: list[Event] = list(requests.values())
     if events:
         await ctx.append(stream_id, events)
-    return [k for k in keys if k in fresh]
+    return list(requests)

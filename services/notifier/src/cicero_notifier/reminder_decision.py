@@ -1,10 +1,14 @@
-"""Who gets which personal reminder at a reminder tick (DOMAIN §5 "Reminders"). Pure: no I/O, no clock.
+"""Who gets which personal reminder at a reminder tick (docs/domain.md §5 "Reminders"). Pure: no I/O, no clock.
 
 Per person and WIB day the messages go ``initial`` → ``followup1`` → ``followup2``, or the one-time
 ``completed`` thank-you once every platform with task posts is done. The stage written for the day is the
 last one the gateway *accepted*; a request the gateway has not reported on yet holds the next stage back
 (otherwise a slow gateway would make the next tick send a second reminder before the first one).
 A stage that was dead-lettered counts as used: its idempotency key is taken, so the next tick moves on.
+
+People of one unit who share one WhatsApp number (a unit's office phone, a couple) get **one** message per
+run at that number, naming each of them with their own reminder or thank-you (``shared_chats``). Stages stay
+per person: each keeps their own key and ledger row, and advances only when the shared message is accepted.
 """
 
 from __future__ import annotations
@@ -214,3 +218,52 @@ def next_stage(progress: Sequence[PlatformProgress], history: History) -> Stage 
     if last == Stage.FOLLOWUP2:
         return None
     return REMINDER_STAGES[REMINDER_STAGES.index(last) + 1] if last is not None else Stage.INITIAL
+
+
+# -- one message per number ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """A person's message decided for this run: their stage and the progress it reports."""
+
+    person: Person
+    stage: Stage
+    progress: tuple[PlatformProgress, ...]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """What goes to one chat in one run: one person's message, or several people's sharing the number."""
+
+    chat_id: str
+    client_id: str
+    dues: tuple[Due, ...]
+
+    @property
+    def purpose(self) -> str:
+        """``reminder`` while anyone in it is reminded; ``reminder_thanks`` when it only thanks."""
+        return purpose_of(Stage.COMPLETED) if all(d.stage == Stage.COMPLETED for d in self.dues) else "reminder"
+
+    def key(self, day: str) -> str:
+        """The gateway's key: the person's own key when alone; otherwise made of each person's part (user id
+        and stage), so the same people at the same stages are the same message whatever decides it again."""
+        if len(self.dues) == 1:
+            return idempotency_key(self.dues[0].person.user_id, day, self.dues[0].stage)
+        parts = sorted(f"{d.person.user_id}.{d.stage.value}" for d in self.dues)
+        return f"reminder:{day}:{'+'.join(parts)}"
+
+
+def shared_chats(dues: Iterable[Due]) -> list[ChatMessage]:
+    """One message per unit and chat, people in the order given (the caller orders them by user id).
+
+    Keyed by unit too: the message names the unit, and a person of another unit at the same number belongs to
+    that unit's list and its switches.
+    """
+    groups: dict[tuple[str, str], list[Due]] = {}
+    for due in dues:
+        chat_id = chat_id_of(due.person)
+        if chat_id is None:
+            raise ValueError(f"person {due.person.user_id} has no usable WhatsApp number")
+        groups.setdefault((due.person.client_id, chat_id), []).append(due)
+    return [ChatMessage(chat_id, client_id, tuple(group)) for (client_id, chat_id), group in groups.items()]

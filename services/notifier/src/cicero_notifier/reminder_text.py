@@ -1,6 +1,7 @@
-"""The personal reminder and thank-you texts (DOMAIN §5 "Reminders"). Pure rendering, Bahasa Indonesia.
+"""The personal reminder and thank-you texts (docs/domain.md §5 "Reminders"). Pure rendering, Bahasa Indonesia.
 
-The clock time and greeting come from the tick (event time), so a replayed tick renders the same text.
+The clock time and greeting come from the tick (event time), so a replayed tick renders the same text. A
+number shared by several people of one unit gets one text naming each of them (``render_shared``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from cicero_contracts.events.common import Platform
 from cicero_runtime.clock import WIB
 from cicero_runtime.indonesian import PLATFORM_LABEL, date_id, number_id, short_caption, time_wib
 
-from cicero_notifier.reminder_decision import PlatformProgress, Stage
+from cicero_notifier.reminder_decision import PLATFORMS, ChatMessage, PlatformProgress, Stage
 
 PENDING_PHRASE = {Platform.INSTAGRAM: "belum di-like", Platform.TIKTOK: "belum dikomentari"}
 STAGE_TITLE = {
@@ -22,6 +23,8 @@ STAGE_TITLE = {
 }
 ASK = {Platform.INSTAGRAM: "like konten Instagram", Platform.TIKTOK: "beri komentar pada konten TikTok"}
 OPT_OUT_HINT = "Balas *notifwa#off* bila tidak ingin menerima pengingat lagi."
+THANKS_TITLE = "✅ *Tugas Hari Ini Selesai"
+NO_MORE_TODAY = "Pengingat untuk hari ini tidak akan dikirim lagi. Salam Presisi!"
 
 
 def greeting(instant: datetime) -> str:
@@ -56,6 +59,13 @@ def render_reminder(stage: Stage, *, title: str | None, name: str, client_name: 
     if stage == Stage.COMPLETED:
         raise ValueError("the completed stage is a thank-you: use render_thanks")
     lines = [_opening(at, title, name), "", f"🔔 *{STAGE_TITLE[stage]} {client_name}*", _when(at)]
+    lines += _progress_lines(progress)
+    lines += ["", _closing(progress), "", OPT_OUT_HINT]
+    return "\n".join(lines)
+
+
+def _progress_lines(progress: Sequence[PlatformProgress]) -> list[str]:
+    lines: list[str] = []
     for item in progress:
         label = PLATFORM_LABEL[item.platform]
         lines.append("")
@@ -74,13 +84,13 @@ def render_reminder(stage: Stage, *, title: str | None, name: str, client_name: 
                     lines.append(f"   {caption}")
             if item.unlisted:
                 lines.append(f"+ {number_id(item.unlisted)} konten lainnya (lihat daftar tugas di grup)")
-    lines += ["", _closing(progress), "", OPT_OUT_HINT]
-    return "\n".join(lines)
+    return lines
 
 
 def _closing(progress: Sequence[PlatformProgress]) -> str:
-    """Ask only for what is still to do: likes, comments, or both."""
-    asks = [ASK[p.platform] for p in progress if p.state == "pending"]
+    """Ask only for what is still to do: likes, comments, or both (each once, Instagram first)."""
+    pending = {p.platform for p in progress if p.state == "pending"}
+    asks = [ASK[platform] for platform in PLATFORMS if platform in pending]
     if not asks:
         return "Mohon segera daftarkan akun Anda agar tugas dapat tercatat. Terima kasih."
     return f"Mohon segera {' dan '.join(asks)} di atas. Terima kasih."
@@ -90,8 +100,37 @@ def render_thanks(*, title: str | None, name: str, client_name: str, at: datetim
                   progress: Sequence[PlatformProgress]) -> str:
     """The one-time thank-you once every platform with task posts is done."""
     lines = [_opening(at, title, name), "",
-             f"✅ *Tugas Hari Ini Selesai — {client_name}*", _when(at), "",
+             f"{THANKS_TITLE} — {client_name}*", _when(at), "",
              "Terima kasih, seluruh tugas like dan komentar hari ini telah Anda laksanakan:"]
-    lines += [f"• {PLATFORM_LABEL[p.platform]}: {number_id(p.total)} konten" for p in progress]
-    lines += ["", "Pengingat untuk hari ini tidak akan dikirim lagi. Salam Presisi!"]
+    lines += _done_lines(progress)
+    lines += ["", NO_MORE_TODAY]
+    return "\n".join(lines)
+
+
+def _done_lines(progress: Sequence[PlatformProgress]) -> list[str]:
+    return [f"• {PLATFORM_LABEL[p.platform]}: {number_id(p.total)} konten" for p in progress]
+
+
+def render_shared(message: ChatMessage, *, client_name: str, at: datetime) -> str:
+    """One text for several people of one unit sharing a number: each named with their reminder (pending links)
+    or their thank-you, under one greeting; the closing asks for what anyone still has to do."""
+    reminding = [d for d in message.dues if d.stage != Stage.COMPLETED]
+    header = f"🔔 *Pengingat Tugas {client_name}*" if reminding else f"{THANKS_TITLE} — {client_name}*"
+    lines = [f"{greeting(at)} Bapak/Ibu,", "", header, _when(at),
+             f"Nomor ini terdaftar untuk {number_id(len(message.dues))} personel:"]
+    for number, due in enumerate(message.dues, start=1):
+        who = f"*{number}. {address(due.person.title, due.person.name).removeprefix('Bapak/Ibu ')}*"
+        lines.append("")
+        if due.stage == Stage.COMPLETED:
+            lines += [f"{who} — tugas hari ini selesai ✅",
+                      "Terima kasih, seluruh tugas like dan komentar hari ini telah dilaksanakan:",
+                      *_done_lines(due.progress)]
+        else:
+            lines.append(f"{who} — {STAGE_TITLE[due.stage]}")
+            lines += _progress_lines(due.progress)
+    if reminding:
+        pending = [p for d in reminding for p in d.progress]
+        lines += ["", _closing(pending), "", OPT_OUT_HINT]
+    else:
+        lines += ["", NO_MORE_TODAY]
     return "\n".join(lines)

@@ -1,13 +1,21 @@
-"""Personal reminders at reminder ticks (DOMAIN §5 "Reminders"): load the day's facts set-based, let the
-pure decision pick each person's stage, request the messages through the ledger, and record the stage
-only when the gateway accepted it.
+"""Personal reminders at reminder ticks (docs/domain.md §5 "Reminders"): read the opted-in people page by page,
+let the pure decision pick each person's stage, combine the people of one unit sharing a number into one
+message, request the messages through the ledger page by page, and record each person's stage only when the
+gateway accepted the message.
+
+Memory stays flat whatever the size of the run: people come from a server-side cursor in pages of
+``PAGE_SIZE`` (a page never splits the people of one number), and each page's facts, texts and requests are
+dropped once its rows and events are written. The run is still one transaction (the tick's inbox
+transaction), so a crash mid-run leaves nothing half-requested.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import asyncpg
 from cicero_contracts.events.attendance import AttendanceStatus
@@ -19,90 +27,143 @@ from cicero_runtime.consumer import HandlerContext
 
 from cicero_notifier.attendance_copy import register_attendance_copy
 from cicero_notifier.dispatch import Dispatch
-from cicero_notifier.ledger import Ledger, Notification, request_messages
+from cicero_notifier.ledger import Ledger, Notification, bounded_key, request_messages
 from cicero_notifier.reminder_decision import (
     STAGE_RANK,
     AttendanceRow,
+    ChatMessage,
+    Due,
     History,
     Person,
     Stage,
     TaskPost,
-    chat_id_of,
     idempotency_key,
     ineligibility,
     next_stage,
     person_progress,
     purpose_of,
+    shared_chats,
 )
-from cicero_notifier.reminder_text import render_reminder, render_thanks
+from cicero_notifier.reminder_text import render_reminder, render_shared, render_thanks
 
 log = logging.getLogger(__name__)
 
 RETENTION_DAYS = 14
 """Days of projected attendance and task posts kept behind the tick's day; reminders only read their day."""
+PAGE_SIZE = 500
+"""People decided and requested together: what one page of a run holds in memory."""
+
+_PEOPLE = """SELECT p.user_id, p.name, p.title, p.client_id, p.whatsapp, p.instagram, p.tiktok, p.active, p.exempt,
+                    p.wa_reminder_opt_in, c.client_id IS NOT NULL AS client_known,
+                    coalesce(c.active, false) AS client_active,
+                    coalesce(c.reminders_enabled, false) AS client_reminders_enabled, c.name AS client_name
+             FROM personnel p LEFT JOIN clients c ON c.client_id = p.client_id
+             WHERE p.active AND p.wa_reminder_opt_in
+             ORDER BY p.client_id, p.whatsapp, p.user_id"""
+"""Active opted-in personnel with their home client's switches (the pure rules decide the rest), ordered so that
+the people of one unit sharing a number are next to each other (numbers are stored normalised)."""
+
+
+@dataclass
+class RunReport:
+    """What one reminder run did, for its log line."""
+
+    people: int = 0
+    requested: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
 
 
 async def on_reminder_tick(event: TickFired, ctx: HandlerContext) -> None:
     if event.phase != TickPhase.REMINDER:
         return
-    day = wib_date(event.scheduled_for)
-    people = await _people(ctx.conn)
-    reasons: Counter[str] = Counter()
-    eligible: list[tuple[Person, str]] = []
-    for person, client_name in people:
+    report = await run_reminders(ctx, event.scheduled_for)
+    log.info("reminders decided", extra={"tick_id": event.tick_id, "people": report.people,
+                                         "wib_date": wib_date(event.scheduled_for).isoformat(),
+                                         "requested": report.requested, "outcomes": dict(report.outcomes)})
+
+
+async def run_reminders(ctx: HandlerContext, at: datetime) -> RunReport:
+    """One reminder run as of ``at`` (the tick's event time, which also dates and greets the texts), inside the
+    caller's transaction; whatever decides *when* a run happens calls this."""
+    day = wib_date(at)
+    report = RunReport()
+    async for page in _people_pages(ctx.conn):
+        report.people += len(page)
+        messages = await _decide_page(ctx.conn, day, page, report.outcomes)
+        notifications = [n for message, client_name in messages
+                         for n in _notifications(message, client_name, day, at)]
+        report.requested += len(await request_messages(ctx, f"reminders:{day.isoformat()}", notifications))
+    await _prune(ctx.conn, day)
+    return report
+
+
+async def _people_pages(conn: asyncpg.Connection) -> AsyncIterator[list[tuple[Person, str]]]:
+    """Pages of about ``PAGE_SIZE`` people from a server-side cursor (the caller's transaction); a page ends only
+    where the unit or the number changes, so one number's people are decided together."""
+    page: list[tuple[Person, str]] = []
+    async for r in conn.cursor(_PEOPLE, prefetch=PAGE_SIZE):
+        person = Person(
+            user_id=r["user_id"], name=r["name"], title=r["title"], client_id=r["client_id"],
+            whatsapp=r["whatsapp"], instagram=r["instagram"], tiktok=r["tiktok"], active=r["active"],
+            exempt=r["exempt"], opt_in=r["wa_reminder_opt_in"], client_known=r["client_known"],
+            client_active=r["client_active"], client_reminders_enabled=r["client_reminders_enabled"])
+        if len(page) >= PAGE_SIZE and _number(page[-1][0]) != _number(person):
+            yield page
+            page = []
+        page.append((person, r["client_name"] or r["client_id"]))
+    if page:
+        yield page
+
+
+def _number(person: Person) -> tuple[str, str | None]:
+    return person.client_id, person.whatsapp
+
+
+async def _decide_page(conn: asyncpg.Connection, day: date, page: list[tuple[Person, str]],
+                       outcomes: Counter[str]) -> list[tuple[ChatMessage, str]]:
+    """The page's messages, each with its unit's name; counts every person's outcome in ``outcomes``."""
+    eligible: list[Person] = []
+    client_names: dict[str, str] = {}
+    for person, client_name in page:
         reason = ineligibility(person)
         if reason is None:
-            eligible.append((person, client_name))
+            eligible.append(person)
+            client_names[person.client_id] = client_name
         else:
-            reasons[reason] += 1
-    user_ids = [p.user_id for p, _ in eligible]
-    posts = await _task_posts(ctx.conn, day, sorted({p.client_id for p, _ in eligible}))
-    rows = await _attendance(ctx.conn, day, user_ids)
-    histories = await _histories(ctx.conn, day, user_ids)
-    notifications: list[Notification] = []
-    for person, client_name in eligible:
+            outcomes[reason] += 1
+    user_ids = [p.user_id for p in eligible]
+    posts = await _task_posts(conn, day, sorted(client_names))
+    rows = await _attendance(conn, day, user_ids)
+    histories = await _histories(conn, day, user_ids)
+    dues: list[Due] = []
+    for person in eligible:
         progress = person_progress(posts.get(person.client_id, []), rows.get(person.user_id, {}), person)
         stage = next_stage(progress, histories.get(person.user_id, History()))
-        reasons[stage.value if stage else "nothing_to_send"] += 1
-        if stage is None:
-            continue
-        if stage == Stage.COMPLETED:
-            text = render_thanks(title=person.title, name=person.name, client_name=client_name,
-                                 at=event.scheduled_for, progress=progress)
-        else:
-            text = render_reminder(stage, title=person.title, name=person.name, client_name=client_name,
-                                   at=event.scheduled_for, progress=progress)
-        chat_id = chat_id_of(person)
-        assert chat_id is not None  # eligibility requires a valid number
-        notifications.append(Notification(
-            request=WhatsAppMessageRequested(
-                idempotency_key=idempotency_key(person.user_id, day.isoformat(), stage),
-                session=WhatsAppSession.OPERATOR, chat_id=chat_id, text=text, purpose=purpose_of(stage),
-                client_id=person.client_id, requested_at=event.scheduled_for,
-            ),
-            user_id=person.user_id, wib_date=day, stage=stage.value,
-        ))
-    requested = await request_messages(ctx, f"reminders:{day.isoformat()}", notifications)
-    await _prune(ctx.conn, day)
-    log.info("reminders decided", extra={"tick_id": event.tick_id, "wib_date": day.isoformat(),
-                                         "people": len(people), "requested": len(requested),
-                                         "outcomes": dict(reasons)})
+        outcomes[stage.value if stage else "nothing_to_send"] += 1
+        if stage is not None:
+            dues.append(Due(person, stage, tuple(progress)))
+    messages = shared_chats(dues)
+    outcomes["shared_number_messages"] += sum(1 for m in messages if len(m.dues) > 1)
+    return [(message, client_names[message.client_id]) for message in messages]
 
 
-async def _people(conn: asyncpg.Connection) -> list[tuple[Person, str]]:
-    """Active opted-in personnel with their home client's switches (the pure rules decide the rest)."""
-    records = await conn.fetch(
-        """SELECT p.*, c.client_id IS NOT NULL AS client_known, coalesce(c.active, false) AS client_active,
-                  coalesce(c.reminders_enabled, false) AS client_reminders_enabled, c.name AS client_name
-           FROM personnel p LEFT JOIN clients c ON c.client_id = p.client_id
-           WHERE p.active AND p.wa_reminder_opt_in
-           ORDER BY p.client_id, p.user_id""")
-    return [(Person(
-        user_id=r["user_id"], name=r["name"], title=r["title"], client_id=r["client_id"], whatsapp=r["whatsapp"],
-        instagram=r["instagram"], tiktok=r["tiktok"], active=r["active"], exempt=r["exempt"],
-        opt_in=r["wa_reminder_opt_in"], client_known=r["client_known"], client_active=r["client_active"],
-        client_reminders_enabled=r["client_reminders_enabled"],
-    ), r["client_name"] or r["client_id"]) for r in records]
+def _notifications(message: ChatMessage, client_name: str, day: date, at: datetime) -> list[Notification]:
+    """One request for the chat and one ledger row per person in it, under the person's own key, so each
+    person's stage advances when (and only when) the gateway accepts this message."""
+    if len(message.dues) == 1:
+        (due,) = message.dues
+        text = (render_thanks(title=due.person.title, name=due.person.name, client_name=client_name, at=at,
+                              progress=due.progress) if due.stage == Stage.COMPLETED else
+                render_reminder(due.stage, title=due.person.title, name=due.person.name, client_name=client_name,
+                                at=at, progress=due.progress))
+    else:
+        text = render_shared(message, client_name=client_name, at=at)
+    request = WhatsAppMessageRequested(
+        idempotency_key=bounded_key(message.key(day.isoformat())), session=WhatsAppSession.OPERATOR,
+        chat_id=message.chat_id, text=text, purpose=message.purpose, client_id=message.client_id, requested_at=at)
+    return [Notification(request=request, user_id=due.person.user_id, wib_date=day, stage=due.stage.value,
+                         key=idempotency_key(due.person.user_id, day.isoformat(), due.stage))
+            for due in message.dues]
 
 
 async def _task_posts(conn: asyncpg.Connection, day: date, client_ids: list[str]) -> dict[str, list[TaskPost]]:
