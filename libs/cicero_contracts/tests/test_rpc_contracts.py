@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
-from cicero_contracts.rpc import RPC_MODELS, OtpIssueRequest, OtpVerifyReply, OtpVerifyRequest, OtpVerifyStatus
+from cicero_contracts.rpc import (
+    RPC_MODELS,
+    OtpIssueReply,
+    OtpIssueRequest,
+    OtpIssueStatus,
+    OtpVerifyReply,
+    OtpVerifyRequest,
+    OtpVerifyStatus,
+)
 from cicero_contracts.schema_files import load_example, load_schema, stale_files
 from pydantic import ValidationError
 
@@ -15,8 +23,8 @@ def test_rpc_schemas_are_committed() -> None:
 
 @pytest.mark.parametrize("model", RPC_MODELS, ids=lambda m: m.__name__)
 def test_example_matches_schema_and_model(model: type) -> None:
-    example = load_example(model.__name__)
-    schema = load_schema(model.__name__)
+    example = load_example(model.__name__, model.schema_version)  # type: ignore[attr-defined]
+    schema = load_schema(model.__name__, model.schema_version)  # type: ignore[attr-defined]
     jsonschema.validate(example, schema)
     parsed = model.model_validate(example)  # type: ignore[attr-defined]
     jsonschema.validate(parsed.model_dump(mode="json"), schema)
@@ -44,3 +52,20 @@ def test_a_bad_issue_request_names_the_field(payload: dict[str, str], field: str
 def test_a_verify_request_takes_six_digits_only(code: str) -> None:
     with pytest.raises(ValidationError, match="code"):
         OtpVerifyRequest(user_id="1", email="a@b.id", code=code)
+
+
+@pytest.mark.parametrize("status", ["sent", "email_in_use", "unknown_user", "invalid_email"])
+def test_an_issue_reply_of_the_previous_version_still_reads(status: str) -> None:
+    """Version 2 replaced ``email_in_use``/``unknown_user`` by ``not_on_file``; a reply from a notifier still on
+    version 1 (valid under its committed schema) must still read."""
+    old = {"status": status, "expires_at": None}
+    jsonschema.validate(old, load_schema("OtpIssueReply", 1))
+    assert OtpIssueReply.model_validate(old).status == OtpIssueStatus(status)
+    jsonschema.validate(load_example("OtpIssueReply", 1), load_schema("OtpIssueReply", 1))
+
+
+def test_the_neutral_refusal_is_in_version_2_only() -> None:
+    assert OtpIssueReply.schema_version == 2
+    jsonschema.validate({"status": "not_on_file"}, load_schema("OtpIssueReply", 2))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"status": "not_on_file"}, load_schema("OtpIssueReply", 1))

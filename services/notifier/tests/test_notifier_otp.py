@@ -48,8 +48,8 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 NOW = datetime(2026, 3, 10, 8, 12, tzinfo=UTC)
-BUDI, ANDI, GONE = "87020123", "87020124", "87020125"
-BUDI_MAIL = "budi.baru@example.org"
+BUDI, ANDI, GONE, NOMAIL = "87020123", "87020124", "87020125", "87020126"
+BUDI_MAIL = "budi@example.org"  # on file for Budi
 CODE_LINE = re.compile(r"^ {4}([0-9]{6})$", re.MULTILINE)
 
 
@@ -101,8 +101,8 @@ def other_code(code: str) -> str:
 async def register_people(service: Service) -> None:
     consumer = service.make_consumer("notifier")
     example = load_example("PersonnelRegistered")
-    for user_id, email, active in ((BUDI, "budi@example.org", True), (ANDI, "Andi.Wijaya@Example.org", True),
-                                   (GONE, "gone@example.org", False)):
+    for user_id, email, active in ((BUDI, BUDI_MAIL, True), (ANDI, "Andi.Wijaya@Example.org", True),
+                                   (GONE, "gone@example.org", False), (NOMAIL, None, True)):
         payload = example | {"user_id": user_id, "email": email, "active": active}
         assert await consumer.process(envelope_bytes("PersonnelRegistered", payload)) == Outcome.HANDLED
 
@@ -147,7 +147,7 @@ def sequential_codes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 async def test_the_code_arrives_by_email_verifies_once_and_leaves_a_claim(world: World) -> None:
     otp = world.otp()
-    reply = await otp.issue(OtpIssueRequest(user_id=BUDI, email=" Budi.Baru@Example.ORG "))
+    reply = await otp.issue(OtpIssueRequest(user_id=BUDI, email=" Budi@Example.ORG "))
     assert reply == OtpIssueReply(status=OtpIssueStatus.SENT, expires_at=NOW + timedelta(minutes=5))
     (mail,) = world.sink.received
     assert mail.rcpt_tos == (BUDI_MAIL,)
@@ -166,7 +166,7 @@ async def test_the_code_arrives_by_email_verifies_once_and_leaves_a_claim(world:
     verified = await otp.verify(OtpVerifyRequest(user_id=BUDI, email=BUDI_MAIL.upper(), code=code))
     assert verified == OtpVerifyReply(status=OtpVerifyStatus.VERIFIED, claim_valid_until=NOW + timedelta(minutes=10))
     assert await otp.has_claim(BUDI, BUDI_MAIL)
-    assert not await otp.has_claim(BUDI, "budi@example.org")
+    assert not await otp.has_claim(BUDI, "budi.lain@example.org")
     assert 590 <= await world.redis.ttl(f"{world.prefix}otp:claim:{BUDI}") <= 600
     # used up: the same code again finds nothing pending
     again = await otp.verify(OtpVerifyRequest(user_id=BUDI, email=BUDI_MAIL, code=code))
@@ -253,18 +253,37 @@ async def test_a_person_who_never_asked_is_unknown(world: World) -> None:
     assert reply == OtpVerifyReply(status=OtpVerifyStatus.UNKNOWN)
 
 
-async def test_refused_claims_send_nothing(world: World) -> None:
+async def test_a_code_goes_only_to_the_address_on_file_and_every_other_gets_one_neutral_answer(
+        world: World) -> None:
+    """Anyone could claim anyone by giving an unused address of their own; and ``email_in_use`` told a requester
+    whose an address was. Now one answer for every address that is not the person's on file."""
     otp = world.otp()
-    for user_id, email, status in [
-        (BUDI, "ANDI.wijaya@example.org", OtpIssueStatus.EMAIL_IN_USE),  # Andi's address, any case
-        ("99999999", "baru@example.org", OtpIssueStatus.UNKNOWN_USER),
-        (GONE, "gone@example.org", OtpIssueStatus.UNKNOWN_USER),  # inactive
-        (BUDI, "budi@example", OtpIssueStatus.INVALID_EMAIL),
-        (BUDI, "budi baru@example.org", OtpIssueStatus.INVALID_EMAIL),
+    neutral = OtpIssueReply(status=OtpIssueStatus.NOT_ON_FILE)
+    for user_id, email in [
+        (BUDI, "budi.baru@example.org"),  # nobody's address: used to get a code, so Budi could be claimed by anyone
+        (BUDI, "ANDI.wijaya@example.org"),  # Andi's address, any case: used to answer email_in_use
+        (NOMAIL, "nomail@example.org"),  # no address on file: nothing can be proved
+        (NOMAIL, "andi.wijaya@example.org"),
+        ("99999999", "baru@example.org"),  # unknown user id
+        (GONE, "gone@example.org"),  # inactive, even with the address on file
     ]:
-        assert await otp.issue(OtpIssueRequest(user_id=user_id, email=email)) == OtpIssueReply(status=status), email
+        reply = await otp.issue(OtpIssueRequest(user_id=user_id, email=email))
+        assert reply == neutral, (user_id, email)
+        assert reply.model_dump_json() == neutral.model_dump_json()  # the requester sees exactly the same bytes
+    for email in ("budi@example", "budi baru@example.org"):
+        assert await otp.issue(OtpIssueRequest(user_id=BUDI, email=email)) == OtpIssueReply(
+            status=OtpIssueStatus.INVALID_EMAIL)
     assert world.sink.received == []
-    assert await world.redis_dump() == {}
+    assert [k for k in await world.redis_dump() if ":otp:code:" in k or ":otp:issued:" in k] == []
+
+
+async def test_guessing_the_address_on_file_counts_towards_the_hourly_limit(world: World) -> None:
+    otp = world.otp(otp_max_requests=2)
+    for guess in ("budi1@example.org", "budi2@example.org"):
+        assert (await otp.issue(OtpIssueRequest(user_id=BUDI, email=guess))).status == OtpIssueStatus.NOT_ON_FILE
+    right = await otp.issue(OtpIssueRequest(user_id=BUDI, email=BUDI_MAIL))
+    assert right.status == OtpIssueStatus.TOO_MANY_REQUESTS
+    assert world.sink.received == []
 
 
 async def test_the_persons_own_address_on_file_can_be_claimed(world: World) -> None:
@@ -436,7 +455,7 @@ async def test_the_cli_exits_1_when_refused(world: World, in_process_cli: Callab
         assert json.loads(capsys.readouterr().out) == {"status": "unknown", "attempts_left": None,
                                                        "claim_valid_until": None}
         assert await in_process_cli("otp", "request", "--user", BUDI, "--email", "andi.wijaya@example.org") == 1
-        assert json.loads(capsys.readouterr().out)["status"] == "email_in_use"
+        assert json.loads(capsys.readouterr().out) == {"status": "not_on_file", "expires_at": None}
     finally:
         await running.stop()
 

@@ -9,9 +9,9 @@ These are not events: nothing is stored, a request that nobody answers simply ti
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cicero_contracts.base import UtcDatetime, WireModel
 from cicero_contracts.events.directory import USER_ID_PATTERN
@@ -28,11 +28,16 @@ EMAIL_MAX_LENGTH = 254
 
 class OtpIssueStatus(StrEnum):
     SENT = "sent"
-    """The SMTP server accepted the e-mail with the code."""
+    """The SMTP server accepted the e-mail with the code, sent to the address on file for the person."""
+    NOT_ON_FILE = "not_on_file"
+    """No code was sent: the address is not the one on file for an active person with this user id. One answer
+    whether the address is someone else's, nobody's, the person has no address on file or the user id is
+    unknown: the requester learns nothing about whom an address belongs to (docs/domain.md §5)."""
     EMAIL_IN_USE = "email_in_use"
-    """The address belongs to another person in the directory."""
+    """Schema version 1 only, no longer sent (it told a requester the address was someone else's); kept so a
+    reply from an older notifier still reads."""
     UNKNOWN_USER = "unknown_user"
-    """No active person with this user id."""
+    """Schema version 1 only, no longer sent (now ``not_on_file``); kept so an older reply still reads."""
     INVALID_EMAIL = "invalid_email"
     """The address is not syntactically an e-mail address."""
     SEND_FAILED = "send_failed"
@@ -58,24 +63,34 @@ class OtpVerifyStatus(StrEnum):
     """The notifier cannot verify codes right now (OTP secret not configured, Redis down)."""
 
 
-class OtpIssueRequest(WireModel):
+class RpcMessage(WireModel):
+    """A request or reply; ``schema_version`` names its committed JSON Schema (``<Model>.v<N>.json``). A change a
+    reader of the previous version could not read raises it, and the previous file stays committed."""
+
+    schema_version: ClassVar[int] = 1
+
+
+class OtpIssueRequest(RpcMessage):
     user_id: str = Field(pattern=USER_ID_PATTERN)
     email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
 
 
-class OtpIssueReply(WireModel):
+class OtpIssueReply(RpcMessage):
+    """Version 2 added ``not_on_file`` in place of ``email_in_use`` and ``unknown_user``, which it still reads."""
+
+    schema_version: ClassVar[int] = 2
     status: OtpIssueStatus
     expires_at: UtcDatetime | None = None
     """When the code stops working; set only with ``sent``."""
 
 
-class OtpVerifyRequest(WireModel):
+class OtpVerifyRequest(RpcMessage):
     user_id: str = Field(pattern=USER_ID_PATTERN)
     email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
     code: str = Field(pattern=OTP_CODE_PATTERN)
 
 
-class OtpVerifyReply(WireModel):
+class OtpVerifyReply(RpcMessage):
     status: OtpVerifyStatus
     attempts_left: int | None = Field(default=None, ge=0)
     """With ``wrong_code``: how many more tries the code allows."""
@@ -83,15 +98,14 @@ class OtpVerifyReply(WireModel):
     """With ``verified``: until when the verified claim holds."""
 
 
-class RpcError(WireModel):
+class RpcError(RpcMessage):
     """The reply to a request that could not be read; ``detail`` names the fields, never their values."""
 
     error: Literal["bad_request"] = "bad_request"
     detail: str = Field(min_length=1)
 
 
-RPC_MODELS: tuple[type[BaseModel], ...] = (
+RPC_MODELS: tuple[type[RpcMessage], ...] = (
     OtpIssueRequest, OtpIssueReply, OtpVerifyRequest, OtpVerifyReply, RpcError,
 )
 """Every request/reply model; their JSON Schemas are committed beside the events' (``schema_files``)."""
-RPC_SCHEMA_VERSION = 1

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from cicero_contracts.envelope import Envelope
 from cicero_contracts.registry import EVENT_MODELS
-from cicero_contracts.rpc import RPC_MODELS, RPC_SCHEMA_VERSION
+from cicero_contracts.rpc import RPC_MODELS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 EXAMPLE_DIR = Path(__file__).parent / "examples"
@@ -40,8 +40,8 @@ def expected_files() -> dict[str, str]:
             model, model.event_type, model.schema_version
         )
     for rpc_model in RPC_MODELS:  # request/reply messages: named after the model
-        files[schema_file_name(rpc_model.__name__, RPC_SCHEMA_VERSION)] = render(
-            rpc_model, rpc_model.__name__, RPC_SCHEMA_VERSION
+        files[schema_file_name(rpc_model.__name__, rpc_model.schema_version)] = render(
+            rpc_model, rpc_model.__name__, rpc_model.schema_version
         )
     return files
 

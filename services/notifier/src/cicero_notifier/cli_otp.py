@@ -62,7 +62,8 @@ def add_otp_commands(sub: argparse._SubParsersAction[Any], make_service: Callabl
     verify = actions.add_parser("verify", help="check a code the person received")
     for parser in (request, verify):
         parser.add_argument("--user", dest="user_id", type=_user_id, required=True, help="NRP/NIP of the person")
-        parser.add_argument("--email", type=_email, required=True, help="the address being claimed")
+        parser.add_argument("--email", type=_email, required=True,
+                            help="the person's address on file (any other gets not_on_file and no mail)")
         parser.add_argument("--timeout", type=float, default=None,
                             help="seconds to wait for the notifier (default OTP_RPC_TIMEOUT_S)")
     verify.add_argument("--code", type=_code, required=True, help="the 6-digit code from the e-mail")

@@ -1,9 +1,13 @@
-"""Issue and verify one-time codes for the personnel data-claim flow (DOMAIN §5 "E-mail (SMTP)").
+"""Issue and verify one-time codes for the personnel data-claim flow (docs/domain.md §5 "E-mail (SMTP)").
 
-Issue: check the address and the person against the notifier's copy of the directory, store the code's
-keyed hash (replacing any earlier code), e-mail the code at once and say ``sent`` only once the SMTP
-server accepted it; a code whose e-mail failed is withdrawn. Verify: judge the attempt against the
-pending code; a right code becomes a verified claim for ``otp_claim_ttl_s``.
+Issue: a code goes only to the address on file for the person in the notifier's copy of the directory
+(otherwise anyone could claim anyone by giving an address of their own). Every other address gets one
+neutral answer, ``not_on_file``, whether it is someone else's, nobody's, the person has none on file or the
+user id is unknown, so the reply never tells whom an address belongs to. Each request counts towards the
+person's hourly limit before the directory is read, so guessing the address on file is as limited as
+guessing codes. Then store the code's keyed hash (replacing any earlier code), e-mail the code at once and
+say ``sent`` only once the SMTP server accepted it; a code whose e-mail failed is withdrawn. Verify: judge
+the attempt against the pending code; a right code becomes a verified claim for ``otp_claim_ttl_s``.
 
 The code exists only in this process's memory and in the e-mail: never in logs, events, replies or
 exceptions. Without an OTP secret or without Redis the service refuses (``unavailable``), it never
@@ -75,24 +79,27 @@ class OtpService:
             log.info("otp refused: invalid e-mail address", extra={"user_id": user_id})
             return OtpIssueReply(status=OtpIssueStatus.INVALID_EMAIL)
         try:
-            person = await self._claimant(user_id, email)
+            requests = await self._store.count_request(user_id, self._settings.otp_request_window_s)
+        except OtpStoreUnavailable as exc:
+            log.error("otp refused: code store unavailable", extra={"user_id": user_id, "error": str(exc)})
+            return OtpIssueReply(status=OtpIssueStatus.UNAVAILABLE)
+        if requests > self._settings.otp_max_requests:
+            log.warning("otp refused: too many requests", extra={"user_id": user_id, "requests": requests})
+            return OtpIssueReply(status=OtpIssueStatus.TOO_MANY_REQUESTS)
+        try:
+            person = await self._person_with_address(user_id, email)
         except (asyncpg.PostgresError, OSError) as exc:
             log.error("otp refused: directory unreadable", extra={"user_id": user_id, "error": type(exc).__name__})
             return OtpIssueReply(status=OtpIssueStatus.UNAVAILABLE)
-        if person is None or person["email_taken"]:
-            refusal = OtpIssueStatus.UNKNOWN_USER if person is None else OtpIssueStatus.EMAIL_IN_USE
-            log.info("otp refused", extra={"user_id": user_id, "to": mask_email(email), "status": refusal})
-            return OtpIssueReply(status=refusal)
+        if person is None:
+            log.info("otp refused: not the address on file", extra={"user_id": user_id, "to": mask_email(email)})
+            return OtpIssueReply(status=OtpIssueStatus.NOT_ON_FILE)
 
         now = self._clock()
         expires_at = now + timedelta(seconds=self._settings.otp_ttl_s)
         code = generate_code()
         digest = code_digest(secret, user_id, email, code)
         try:
-            requests = await self._store.count_request(user_id, self._settings.otp_request_window_s)
-            if requests > self._settings.otp_max_requests:
-                log.warning("otp refused: too many requests", extra={"user_id": user_id, "requests": requests})
-                return OtpIssueReply(status=OtpIssueStatus.TOO_MANY_REQUESTS)
             await self._store.put_code(user_id, digest, self._settings.otp_ttl_s)
         except OtpStoreUnavailable as exc:
             log.error("otp refused: code store unavailable", extra={"user_id": user_id, "error": str(exc)})
@@ -115,12 +122,10 @@ class OtpService:
         log.info("otp e-mail sent", extra={"user_id": user_id, "to": mask_email(email), "attempts": attempts})
         return OtpIssueReply(status=OtpIssueStatus.SENT, expires_at=expires_at)
 
-    async def _claimant(self, user_id: str, email: str) -> asyncpg.Record | None:
-        """The active person (``None``: unknown or inactive), and whether another person has ``email`` on file."""
+    async def _person_with_address(self, user_id: str, email: str) -> asyncpg.Record | None:
+        """The active person whose address on file is ``email`` (compared without regard to case), or None."""
         person: asyncpg.Record | None = await self._pool().fetchrow(
-            """SELECT name, title, EXISTS (SELECT 1 FROM personnel other
-                                          WHERE lower(other.email) = $2 AND other.user_id <> $1) AS email_taken
-               FROM personnel WHERE user_id = $1 AND active""", user_id, email)
+            "SELECT name, title FROM personnel WHERE user_id = $1 AND active AND lower(email) = $2", user_id, email)
         return person
 
     async def _withdraw(self, user_id: str, digest: str) -> None:
