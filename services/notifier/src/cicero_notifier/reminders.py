@@ -53,15 +53,29 @@ RETENTION_DAYS = 14
 PAGE_SIZE = 500
 """People decided and requested together: what one page of a run holds in memory."""
 
-_PEOPLE = """SELECT p.user_id, p.name, p.title, p.client_id, p.whatsapp, p.instagram, p.tiktok, p.active, p.exempt,
-                    p.wa_reminder_opt_in, c.client_id IS NOT NULL AS client_known,
-                    coalesce(c.active, false) AS client_active,
-                    coalesce(c.reminders_enabled, false) AS client_reminders_enabled, c.name AS client_name
-             FROM personnel p LEFT JOIN clients c ON c.client_id = p.client_id
-             WHERE p.active AND p.wa_reminder_opt_in
-             ORDER BY p.client_id, p.whatsapp, p.user_id"""
-"""Active opted-in personnel with their home client's switches (the pure rules decide the rest), ordered so that
-the people of one unit sharing a number are next to each other (numbers are stored normalised)."""
+_PEOPLE = """
+    SELECT p.user_id, p.name, p.title, p.client_id, p.whatsapp, p.instagram, p.tiktok, p.active, p.exempt,
+           p.wa_reminder_opt_in, c.client_id IS NOT NULL AS client_known, coalesce(c.active, false) AS client_active,
+           coalesce(c.reminders_enabled, false) AS client_reminders_enabled, c.name AS client_name,
+           s.stage AS accepted_stage, coalesce(h.in_flight, false) AS in_flight, coalesce(h.dead, '{}') AS dead
+    FROM personnel p
+    LEFT JOIN clients c ON c.client_id = p.client_id
+    LEFT JOIN reminder_state s ON s.wib_date = $1 AND s.user_id = p.user_id
+    LEFT JOIN LATERAL (
+        SELECT bool_or(n.accepted_at IS NULL AND n.failed_at IS NULL) AS in_flight,
+               array_agg(n.stage) FILTER (WHERE n.accepted_at IS NULL AND n.failed_at IS NOT NULL) AS dead
+        FROM notifications n
+        WHERE n.wib_date = $1 AND n.user_id = p.user_id AND n.purpose IN ('reminder', 'reminder_thanks')) h ON true
+    WHERE p.active AND p.wa_reminder_opt_in
+    ORDER BY p.client_id, p.whatsapp, p.user_id"""
+"""Active opted-in personnel with their home client's switches (the pure rules decide the rest) and today's
+reminder history: the accepted stage from reminder_state, in-flight and dead-lettered requests from the ledger.
+Ordered so that the people of one unit sharing a number are next to each other (numbers are stored
+normalised). The history is read here, in the cursor's one snapshot taken before the run writes anything: read
+per page, it would scan the ledger rows the run itself keeps adding (quadratic without fresh statistics)."""
+
+Entry = tuple[Person, str, History]
+"""A person, their unit's name and their history today."""
 
 
 @dataclass
@@ -87,7 +101,7 @@ async def run_reminders(ctx: HandlerContext, at: datetime) -> RunReport:
     caller's transaction; whatever decides *when* a run happens calls this."""
     day = wib_date(at)
     report = RunReport()
-    async for page in _people_pages(ctx.conn):
+    async for page in _people_pages(ctx.conn, day):
         report.people += len(page)
         messages = await _decide_page(ctx.conn, day, page, report.outcomes)
         notifications = [n for message, client_name in messages
@@ -97,20 +111,22 @@ async def run_reminders(ctx: HandlerContext, at: datetime) -> RunReport:
     return report
 
 
-async def _people_pages(conn: asyncpg.Connection) -> AsyncIterator[list[tuple[Person, str]]]:
+async def _people_pages(conn: asyncpg.Connection, day: date) -> AsyncIterator[list[Entry]]:
     """Pages of about ``PAGE_SIZE`` people from a server-side cursor (the caller's transaction); a page ends only
     where the unit or the number changes, so one number's people are decided together."""
-    page: list[tuple[Person, str]] = []
-    async for r in conn.cursor(_PEOPLE, prefetch=PAGE_SIZE):
+    page: list[Entry] = []
+    async for r in conn.cursor(_PEOPLE, day, prefetch=PAGE_SIZE):
         person = Person(
             user_id=r["user_id"], name=r["name"], title=r["title"], client_id=r["client_id"],
             whatsapp=r["whatsapp"], instagram=r["instagram"], tiktok=r["tiktok"], active=r["active"],
             exempt=r["exempt"], opt_in=r["wa_reminder_opt_in"], client_known=r["client_known"],
             client_active=r["client_active"], client_reminders_enabled=r["client_reminders_enabled"])
+        history = History(Stage(r["accepted_stage"]) if r["accepted_stage"] else None, r["in_flight"],
+                          frozenset(Stage(stage) for stage in r["dead"]))
         if len(page) >= PAGE_SIZE and _number(page[-1][0]) != _number(person):
             yield page
             page = []
-        page.append((person, r["client_name"] or r["client_id"]))
+        page.append((person, r["client_name"] or r["client_id"], history))
     if page:
         yield page
 
@@ -119,26 +135,24 @@ def _number(person: Person) -> tuple[str, str | None]:
     return person.client_id, person.whatsapp
 
 
-async def _decide_page(conn: asyncpg.Connection, day: date, page: list[tuple[Person, str]],
+async def _decide_page(conn: asyncpg.Connection, day: date, page: list[Entry],
                        outcomes: Counter[str]) -> list[tuple[ChatMessage, str]]:
     """The page's messages, each with its unit's name; counts every person's outcome in ``outcomes``."""
-    eligible: list[Person] = []
+    eligible: list[tuple[Person, History]] = []
     client_names: dict[str, str] = {}
-    for person, client_name in page:
+    for person, client_name, history in page:
         reason = ineligibility(person)
         if reason is None:
-            eligible.append(person)
+            eligible.append((person, history))
             client_names[person.client_id] = client_name
         else:
             outcomes[reason] += 1
-    user_ids = [p.user_id for p in eligible]
     posts = await _task_posts(conn, day, sorted(client_names))
-    rows = await _attendance(conn, day, user_ids)
-    histories = await _histories(conn, day, user_ids)
+    rows = await _attendance(conn, day, [p.user_id for p, _ in eligible])
     dues: list[Due] = []
-    for person in eligible:
+    for person, history in eligible:
         progress = person_progress(posts.get(person.client_id, []), rows.get(person.user_id, {}), person)
-        stage = next_stage(progress, histories.get(person.user_id, History()))
+        stage = next_stage(progress, history)
         outcomes[stage.value if stage else "nothing_to_send"] += 1
         if stage is not None:
             dues.append(Due(person, stage, tuple(progress)))
@@ -186,27 +200,6 @@ async def _attendance(conn: asyncpg.Connection, day: date, user_ids: list[str]
         result[r["user_id"]][Platform(r["platform"])] = AttendanceRow(
             AttendanceStatus(r["status"]), r["done"], r["total"], tuple(r["pending_post_ids"]))
     return result
-
-
-async def _histories(conn: asyncpg.Connection, day: date, user_ids: list[str]) -> dict[str, History]:
-    """The accepted stage from reminder_state; in-flight and dead-lettered requests from the ledger."""
-    accepted = {r["user_id"]: Stage(r["stage"]) for r in await conn.fetch(
-        "SELECT user_id, stage FROM reminder_state WHERE wib_date = $1 AND user_id = ANY($2::text[])",
-        day, user_ids)}
-    in_flight: set[str] = set()
-    dead: dict[str, set[Stage]] = defaultdict(set)
-    for r in await conn.fetch(
-            """SELECT user_id, stage, accepted_at, failed_at FROM notifications
-               WHERE wib_date = $1 AND purpose IN ('reminder', 'reminder_thanks') AND user_id = ANY($2::text[])""",
-            day, user_ids):
-        if r["accepted_at"] is not None:
-            continue
-        if r["failed_at"] is not None:
-            dead[r["user_id"]].add(Stage(r["stage"]))
-        else:
-            in_flight.add(r["user_id"])
-    return {user_id: History(accepted.get(user_id), user_id in in_flight, frozenset(dead.get(user_id, ())))
-            for user_id in accepted.keys() | in_flight | dead.keys()}
 
 
 async def _prune(conn: asyncpg.Connection, day: date) -> None:
