@@ -11,8 +11,12 @@ Sections, each an ``async def bench_<name>() -> dict`` whose figures are merged 
   connecting) until all N outbox rows are ``sent``; then checked: N deliveries at the fake, none twice, N
   ``WhatsAppMessageSent`` events.
 * ``decisions``: ``bench/_notifier_decisions.py`` (``bench_decisions``), run when that file exists.
+* ``reminders``: ``bench/_notifier_reminders.py`` (``bench_reminders``): one reminder run of 50,000 personal
+  messages (``--people``) in a measured child process; ``reminder_peak_rss_mb`` is that process's peak
+  resident set (``getrusage``), ``reminder_rss_before_mb`` what it held just before the tick.
 
-Usage: ``python bench/notify.py [--only gateway|decisions] [--messages N]``. The last line printed is JSON.
+Usage: ``python bench/notify.py [--only gateway|decisions|reminders] [--messages N] [--people N]``. The last
+line printed is JSON.
 Everything created (schema, namespace, fake process) is removed afterwards, also when the run fails.
 """
 
@@ -181,29 +185,37 @@ async def bench_gateway(messages: int = DEFAULT_MESSAGES) -> dict[str, Any]:
             "gateway_cpu_ms_per_message": round(cpu / messages * 1000, 3)}
 
 
-def decisions_section() -> Section | None:
-    """The notifier's decision throughput, from ``bench/_notifier_decisions.py`` when that file exists."""
+def _section(module: str, function: str) -> Section | None:
+    """``function`` of ``bench/<module>.py`` when that file exists."""
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:
         sys.path.insert(0, here)
-    if importlib.util.find_spec("_notifier_decisions") is None:
+    if importlib.util.find_spec(module) is None:
         return None
-    section: Section = importlib.import_module("_notifier_decisions").bench_decisions
+    section: Section = getattr(importlib.import_module(module), function)
     return section
+
+
+def decisions_section() -> Section | None:
+    """The notifier's decision throughput, from ``bench/_notifier_decisions.py`` when that file exists."""
+    return _section("_notifier_decisions", "bench_decisions")
 
 
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
-    parser.add_argument("--only", choices=("gateway", "decisions"))
+    parser.add_argument("--only", choices=("gateway", "decisions", "reminders"))
     parser.add_argument("--messages", type=int, default=DEFAULT_MESSAGES, help="messages through the gateway")
+    parser.add_argument("--people", type=int, default=50_000, help="people (messages) in the reminder run")
     args = parser.parse_args(argv)
-    if args.messages < 1:
-        parser.error("--messages must be at least 1")
+    if args.messages < 1 or args.people < 1:
+        parser.error("--messages and --people must be at least 1")
     sections: dict[str, Section] = {"gateway": lambda: bench_gateway(args.messages)}
     if (decisions := decisions_section()) is not None:
         sections["decisions"] = decisions
     elif args.only == "decisions":
         parser.error("bench/_notifier_decisions.py is not there (yet)")
+    if (reminders := _section("_notifier_reminders", "bench_reminders")) is not None:
+        sections["reminders"] = lambda: reminders(args.people)  # type: ignore[call-arg]
     result: dict[str, Any] = {}
     ran = []
     for name, section in sections.items():
