@@ -1,4 +1,4 @@
-"""Request/reply messages on the bus (ARCHITECTURE rule 6: what a service needs from another arrives as
+"""Request/reply messages on the bus (docs/architecture.md rule 6: what a service needs from another arrives as
 events, or as a request/reply) and the queues they are sent to.
 
 A caller publishes the request to the queue with a ``reply_to`` (RabbitMQ direct reply-to) and waits;
@@ -17,7 +17,7 @@ from cicero_contracts.base import UtcDatetime, WireModel
 from cicero_contracts.events.directory import USER_ID_PATTERN
 
 OTP_ISSUE_QUEUE = "notifier.rpc.otp-issue"
-"""Ask the notifier to e-mail a one-time code to a person for the data-claim flow (DOMAIN §5)."""
+"""Ask the notifier to e-mail a one-time code to a person for the data-claim flow (docs/domain.md §5)."""
 OTP_VERIFY_QUEUE = "notifier.rpc.otp-verify"
 """Ask the notifier whether a code is the one it sent; a right code stores a verified claim."""
 

@@ -2,7 +2,7 @@
 
 Rule 3 keeps sends exactly-once at the gateway (idempotency keys); the ledger lets the notifier's own
 state follow the gateway: a feature's state ("slot notified", "reminder stage sent") is written by its
-acceptance callback when WhatsAppMessageSent arrives, never at request time (DOMAIN §5).
+acceptance callback when WhatsAppMessageSent arrives, never at request time (docs/domain.md §5).
 """
 
 from __future__ import annotations
